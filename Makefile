@@ -1,0 +1,61 @@
+# Two commands for a newcomer:  `make demo`  and  `make test`.
+# `make test-tf1` runs the same suite on Python 3.7 + TensorFlow 1.15.5.
+# Override the interpreter with PYTHON=..., e.g. `make test-tf1 PYTHON=/opt/py37/bin/python3.7`.
+
+SHELL := /bin/bash
+PYTHON ?=
+# Python 3.7 for the TF 1.15 line: the first candidate that really runs 3.7 (a pyenv shim
+# on PATH exists but fails unless 3.7 is the active pyenv version).
+PYTHON37 := $(shell for py in $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.7*/bin/python3.7 2>/dev/null) \
+	$$(command -v python3.7 2>/dev/null) /usr/local/bin/python3.7 /usr/bin/python3.7; do \
+	"$$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 7))' 2>/dev/null && echo "$$py" && break; done)
+PIP_FLAGS ?= -q --disable-pip-version-check
+
+.PHONY: help venv venv37 data demo test test-tf1 clean
+
+help:
+	@echo "make demo      set up .venv, fetch the data, train both examples, sample music"
+	@echo "make test      set up .venv (Python 3, TensorFlow 2.x) and run the tests"
+	@echo "make test-tf1  set up .venv37 (Python 3.7, TensorFlow 1.15.5) and run the tests"
+	@echo "make data      fetch the data (DATA_MIRROR=DIR copies from a local mirror)"
+
+.venv/.installed: requirements.txt requirements-test.txt
+	@test -x .venv/bin/python || $(or $(PYTHON),python3) -m venv .venv
+	.venv/bin/python -m pip install $(PIP_FLAGS) -r requirements-test.txt
+	@touch $@
+
+.venv37/.installed: requirements.txt requirements-test.txt
+	@py="$(or $(PYTHON),$(PYTHON37))"; \
+	if [ -z "$$py" ]; then echo "error: Python 3.7 not found; install it (e.g. 'pyenv install 3.7.16') or pass PYTHON=/path/to/python3.7" >&2; exit 2; fi; \
+	test -x .venv37/bin/python || "$$py" -m venv .venv37
+	.venv37/bin/python -m pip install $(PIP_FLAGS) "pip<24"
+	.venv37/bin/python -m pip install $(PIP_FLAGS) -r requirements-test.txt
+	@touch $@
+
+venv: .venv/.installed
+venv37: .venv37/.installed
+
+data: .venv/.installed
+	.venv/bin/python data/fetch.py
+
+test: .venv/.installed
+	.venv/bin/python -m pytest
+
+test-tf1: .venv37/.installed
+	.venv37/bin/python -m pytest
+
+# The main job. bach trains for BACH_EPOCHS epochs (the chapter's 5 by default), about
+# half a minute an epoch on 2 cores; `make demo BACH_EPOCHS=1` for a quicker look.
+BACH_EPOCHS ?= 5
+demo: .venv/.installed
+	.venv/bin/python data/fetch.py
+	.venv/bin/python energy/train.py
+	.venv/bin/python bach/generate_dataset.py
+	.venv/bin/python bach/train.py --num_epochs $(BACH_EPOCHS)
+	.venv/bin/python bach/sample.py --output samples/sample.abc --render samples
+	@echo
+	@echo "energy: plots and metrics.json in ops_logs/ (TensorBoard: tensorboard --logdir ops_logs)"
+	@echo "bach:   checkpoints in save/, sampled music in samples/sample.abc, scores and MIDI in samples/"
+
+clean:
+	rm -rf ops_logs save samples logs .pytest_cache

@@ -1,0 +1,149 @@
+"""data/fetch.py: mirror copies, downloads, checksums, atomic writes, one-line errors."""
+import hashlib
+import os
+import urllib.error
+
+import pytest
+
+from conftest import ROOT, load_script
+
+fetch = load_script("data/fetch.py")
+SHARED_MIRROR = os.path.join(os.path.dirname(ROOT), "shared", "data")
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    """A mirror with small files and data sets whose checksums match them."""
+    mirror = tmp_path / "mirror"
+    (mirror / "energy").mkdir(parents=True)
+    (mirror / "bach").mkdir()
+    csv = b"Load\n1.0\n2.0\n3.0\n"
+    abc = b"X:1\nT:t\nK:C\nCDEF|\n"
+    (mirror / "energy" / "elec_load.csv").write_bytes(csv)
+    (mirror / "bach" / "goldberg.abc").write_bytes(abc)
+    source = tmp_path / "source.csv"
+    source.write_bytes(csv)
+    energy = dict(fetch.ENERGY, sha256=sha(csv), url=source.as_uri())
+    bach = dict(fetch.BACH, sha256=sha(abc))
+    monkeypatch.setitem(fetch.DATASETS, "energy", energy)
+    monkeypatch.setitem(fetch.DATASETS, "bach", bach)
+    data = tmp_path / "data"
+    return {"mirror": str(mirror), "data": str(data), "csv": csv, "abc": abc}
+
+
+def leftovers(folder):
+    return [n for _, _, names in os.walk(folder) for n in names if n.endswith(".tmp")]
+
+
+def test_mirror_copies_both_data_sets(fake):
+    assert fetch.main(["--mirror", fake["mirror"], "--data_dir", fake["data"]]) == 0
+    with open(os.path.join(fake["data"], "elec_load.csv"), "rb") as f:
+        assert f.read() == fake["csv"]
+    with open(os.path.join(fake["data"], "bach", "original.txt"), "rb") as f:
+        assert f.read() == fake["abc"]
+
+
+def test_mirror_from_environment(fake, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", fake["mirror"])
+    assert fetch.main(["energy", "--data_dir", fake["data"]]) == 0
+    assert os.path.isfile(os.path.join(fake["data"], "elec_load.csv"))
+    assert not os.path.exists(os.path.join(fake["data"], "bach", "original.txt"))
+
+
+def test_present_file_with_right_checksum_is_kept(fake, capsys):
+    fetch.main(["energy", "--mirror", fake["mirror"], "--data_dir", fake["data"]])
+    dest = os.path.join(fake["data"], "elec_load.csv")
+    os.utime(dest, (1, 1))
+    # No mirror, no network needed: the intact file is kept as it is.
+    assert fetch.main(["energy", "--data_dir", fake["data"]]) == 0
+    assert os.stat(dest).st_mtime == 1
+    assert "already present" in capsys.readouterr().out
+
+
+def test_file_with_wrong_checksum_is_replaced(fake):
+    dest = os.path.join(fake["data"], "elec_load.csv")
+    os.makedirs(fake["data"])
+    with open(dest, "wb") as f:
+        f.write(b"Load\n999\n")
+    assert fetch.main(["energy", "--mirror", fake["mirror"], "--data_dir", fake["data"]]) == 0
+    with open(dest, "rb") as f:
+        assert f.read() == fake["csv"]
+
+
+def test_corrupt_mirror_file_is_refused_and_leaves_nothing(fake, capsys):
+    with open(os.path.join(fake["mirror"], "energy", "elec_load.csv"), "ab") as f:
+        f.write(b"4.0\n")
+    assert fetch.main(["energy", "--mirror", fake["mirror"], "--data_dir", fake["data"]]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "sha256" in err and len(err.strip().splitlines()) == 1
+    assert not os.path.exists(os.path.join(fake["data"], "elec_load.csv"))
+    assert leftovers(fake["data"]) == []
+
+
+def test_download_with_progress_and_checksum(fake, capsys):
+    assert fetch.main(["energy", "--data_dir", fake["data"]]) == 0
+    with open(os.path.join(fake["data"], "elec_load.csv"), "rb") as f:
+        assert f.read() == fake["csv"]
+    assert "100.0%" in capsys.readouterr().err
+
+
+def test_download_with_bad_checksum_leaves_nothing(fake, monkeypatch, capsys):
+    monkeypatch.setitem(fetch.DATASETS["energy"], "sha256", "0" * 64)
+    assert fetch.main(["energy", "--data_dir", fake["data"]]) == 2
+    assert "expected " + "0" * 64 in capsys.readouterr().err
+    assert not os.path.exists(os.path.join(fake["data"], "elec_load.csv"))
+    assert leftovers(fake["data"]) == []
+
+
+def test_interrupted_download_leaves_no_half_file(fake, monkeypatch):
+    class Broken(object):
+        headers = {"Content-Length": "100"}
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, n):
+            raise OSError("connection reset")
+
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", lambda *a, **k: Broken())
+    assert fetch.main(["energy", "--data_dir", fake["data"]]) == 2
+    assert not os.path.exists(os.path.join(fake["data"], "elec_load.csv"))
+    assert leftovers(fake["data"]) == []
+
+
+def test_offline_without_mirror_names_both_ways(fake, monkeypatch, capsys):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", offline)
+    monkeypatch.delenv("DATA_MIRROR", raising=False)
+    assert fetch.main(["energy", "--data_dir", fake["data"]]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "python data/fetch.py" in err and "--mirror DIR" in err and "DATA_MIRROR" in err
+
+
+def test_missing_mirror_folder_is_a_user_error(tmp_path, script):
+    done = script("data/fetch.py", "--mirror", tmp_path / "nowhere", "--data_dir", tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: mirror folder") and "Traceback" not in done.stderr
+
+
+def test_unknown_data_set_is_a_user_error(tmp_path, script):
+    done = script("data/fetch.py", "weather", "--data_dir", tmp_path)
+    assert done.returncode == 2 and "unknown data set 'weather'" in done.stderr
+
+
+@pytest.mark.skipif(not os.path.isdir(SHARED_MIRROR), reason="no local mirror at ../shared/data")
+def test_real_mirror_checksums(tmp_path, script):
+    done = script("data/fetch.py", "--mirror", SHARED_MIRROR, "--data_dir", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert fetch.is_intact(str(tmp_path / "elec_load.csv"), fetch.ENERGY["sha256"])
+    assert fetch.is_intact(str(tmp_path / "bach" / "original.txt"), fetch.BACH["sha256"])
