@@ -164,7 +164,11 @@ def build_goldberg_from_internet(dest, data_root):
                 errors.append(str(exc))
         else:
             raise UserError(errors[-1])
-    got = builder.build_corpus(ly_dir, dest)
+    print("bach: building the ABC corpus with lilypond and midi2abc (about 1.5 minutes)")
+    try:
+        got = builder.build_corpus(ly_dir, dest, progress=print)
+    except builder.BuildError as exc:
+        raise UserError(str(exc))
     if got != BACH["sha256"]:
         print("warning: the rebuilt corpus differs from the reference (sha256 %s, expected %s), "
               "most likely other lilypond/abcmidi versions; results may differ slightly"

@@ -147,3 +147,46 @@ def test_real_mirror_checksums(tmp_path, script):
     assert done.returncode == 0, done.stderr
     assert fetch.is_intact(str(tmp_path / "elec_load.csv"), fetch.ENERGY["sha256"])
     assert fetch.is_intact(str(tmp_path / "bach" / "original.txt"), fetch.BACH["sha256"])
+
+
+def test_goldberg_route_downloads_sources_then_builds(fake, monkeypatch, tmp_path):
+    """Without a mirror, bach is rebuilt from the Mutopia sources (builder stubbed here)."""
+    source = tmp_path / "piece.ly"
+    source.write_bytes(b"\\score { c'4 }\n")
+    built = []
+
+    class Builder(object):
+        class BuildError(Exception):
+            pass
+
+        MUTOPIA_FILES = [("piece.ly", sha(b"\\score { c'4 }\n"),
+                          (tmp_path / "gone.ly").as_uri(), source.as_uri())]
+
+        @staticmethod
+        def missing_tools():
+            return []
+
+        @staticmethod
+        def build_corpus(ly_dir, out_path, progress=None):
+            built.append(sorted(os.listdir(ly_dir)))
+            with open(out_path, "wb") as f:
+                f.write(fake["abc"])
+            return sha(fake["abc"])
+
+    monkeypatch.setattr(fetch, "load_goldberg_builder", lambda: Builder)
+    monkeypatch.delenv("DATA_MIRROR", raising=False)
+    assert fetch.main(["bach", "--data_dir", fake["data"]]) == 0
+    assert built == [["piece.ly"]]  # the first URL failed, the fallback was used
+
+
+def test_goldberg_route_without_tools_names_the_packages(fake, monkeypatch, capsys):
+    class Builder(object):
+        @staticmethod
+        def missing_tools():
+            return ["lilypond"]
+
+    monkeypatch.setattr(fetch, "load_goldberg_builder", lambda: Builder)
+    monkeypatch.delenv("DATA_MIRROR", raising=False)
+    assert fetch.main(["bach", "--data_dir", fake["data"]]) == 2
+    err = capsys.readouterr().err
+    assert "apt-get install lilypond abcmidi" in err and "--mirror DIR" in err
