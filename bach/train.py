@@ -1,0 +1,245 @@
+"""Chapter 7, example 2, step 2: train the char-RNN on data/bach/input.txt.
+
+The chapter's defaults (64 units, 1 layer, batches of 50 x 50 characters, 5 epochs, Adam at
+0.002 decayed by 0.97 an epoch, gradients clipped at 5) and its line per batch. Beyond the
+chapter: validation after every epoch (loss and bits per character, the best checkpoint kept
+in SAVE_DIR/best), characters per second, TensorBoard summaries, --init_from to resume,
+Ctrl-C saves before exiting. Settings and vocabulary are saved as JSON, never pickled.
+
+    python bach/train.py
+    python bach/train.py --val_pieces 3            # validate on 3 pieces never trained on
+    python bach/train.py --init_from save --num_epochs 2
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+from utils import (MODEL_SETTINGS, OneLineParser, TextLoader, UserError, load_save_dir,
+                   write_json_atomically)
+
+
+def build_parser():
+    p = OneLineParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data_dir", default=os.path.join("data", "bach"),
+                   help="folder with input.txt (default %(default)s)")
+    p.add_argument("--save_dir", default="save", help="checkpoint folder (default %(default)s)")
+    p.add_argument("--log_dir", default="logs", help="TensorBoard summaries (default %(default)s)")
+    p.add_argument("--rnn_size", type=int, default=64, help="LSTM units (default %(default)s)")
+    p.add_argument("--num_layers", type=int, default=1, help="LSTM layers (default %(default)s)")
+    p.add_argument("--batch_size", type=int, default=50, help="sequences per batch (default %(default)s)")
+    p.add_argument("--seq_length", type=int, default=50, help="characters per sequence (default %(default)s)")
+    p.add_argument("--num_epochs", type=int, default=5, help="epochs (default %(default)s)")
+    p.add_argument("--save_every", type=int, default=1000, help="save every N steps (default %(default)s)")
+    p.add_argument("--grad_clip", type=float, default=5., help="clip gradients to this global norm")
+    p.add_argument("--learning_rate", type=float, default=0.002, help="Adam's (default %(default)s)")
+    p.add_argument("--decay_rate", type=float, default=0.97, help="learning rate factor per epoch")
+    p.add_argument("--val_frac", type=float, default=0.05,
+                   help="hold out the last fraction of the text for validation (default %(default)s)")
+    p.add_argument("--val_pieces", type=int, default=0,
+                   help="instead hold out N whole distinct pieces, all their copies removed from "
+                        "training (input.txt repeats the corpus' pieces, so --val_frac text has "
+                        "mostly been seen)")
+    p.add_argument("--init_from", default=None,
+                   help="resume from the newest checkpoint in this folder (same settings and "
+                        "vocabulary); --num_epochs more epochs from its step")
+    p.add_argument("--max_to_keep", type=int, default=5, help="checkpoints kept (default %(default)s)")
+    p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
+    return p
+
+
+def check_args(parser, args):
+    for name in ("rnn_size", "num_layers", "batch_size", "seq_length", "num_epochs",
+                 "save_every", "max_to_keep"):
+        if getattr(args, name) < 1:
+            parser.error("--%s must be at least 1" % name)
+    if not 0 <= args.val_frac < 1:
+        parser.error("--val_frac must be in [0, 1)")
+    if args.val_pieces < 0:
+        parser.error("--val_pieces must be 0 or more")
+    for name in ("grad_clip", "learning_rate", "decay_rate"):
+        if not getattr(args, name) > 0:
+            parser.error("--%s must be positive" % name)
+
+
+def check_init_from(args, chars):
+    """The checkpoint to resume from, after checking that settings and vocabulary match."""
+    config, saved_chars, ckpt = load_save_dir(args.init_from)
+    for name in MODEL_SETTINGS:
+        if int(config[name]) != getattr(args, name):
+            raise UserError("--init_from %s: %s is %s there but %s here; pass --%s %s or train "
+                            "from scratch" % (args.init_from, name, config[name],
+                                              getattr(args, name), name, config[name]))
+    if list(saved_chars) != list(chars):
+        raise UserError("--init_from %s: its vocabulary (%d characters) differs from %s's (%d); "
+                        "resume on the same input.txt or train from scratch"
+                        % (args.init_from, len(saved_chars),
+                           os.path.join(args.data_dir, "input.txt"), len(chars)))
+    return ckpt
+
+
+def write_save_files(folder, args, chars):
+    os.makedirs(folder, exist_ok=True)
+    config = {k: v for k, v in vars(args).items() if k not in ("verbose",)}
+    config.update(model="lstm", vocab_size=len(chars), data_dir=os.path.abspath(args.data_dir))
+    write_json_atomically(os.path.join(folder, "config.json"), config)
+    write_json_atomically(os.path.join(folder, "vocab.json"), {"chars": list(chars)})
+
+
+def evaluate(sess, model, data_loader):
+    """Mean validation loss (nats per character), the hidden state carried across batches."""
+    if not data_loader.val_num_batches:
+        return None
+    total = 0.0
+    state = model.zero_state_value(data_loader.val_x_batches[0].shape[0])
+    for x, y in zip(data_loader.val_x_batches, data_loader.val_y_batches):
+        feed = {model.input_data: x, model.targets: y}
+        feed.update(model.state_feed(state))
+        loss, state = sess.run([model.cost, model.final_state], feed)
+        total += loss
+    return float(total / data_loader.val_num_batches)
+
+
+def train(args):
+    data_loader = TextLoader(args.data_dir, args.batch_size, args.seq_length,
+                             val_frac=args.val_frac, val_pieces=args.val_pieces)
+    args.vocab_size = data_loader.vocab_size
+    ckpt = check_init_from(args, data_loader.chars) if args.init_from else None
+    if data_loader.val_piece_names:
+        print("validation: pieces %s held out, %d characters"
+              % (", ".join(data_loader.val_piece_names), data_loader.val_tensor.size))
+    if data_loader.val_tensor.size and not data_loader.val_num_batches:
+        print("validation text (%d characters) is shorter than one sequence; no validation"
+              % data_loader.val_tensor.size)
+    try:
+        os.makedirs(args.save_dir, exist_ok=True)
+    except OSError as e:
+        raise UserError("cannot create --save_dir %s (%s)" % (args.save_dir, e.strerror))
+
+    from tfcompat import tf_v1
+    tf = tf_v1(args.verbose)
+    with tf.Graph().as_default():  # a graph of its own, so tests can train twice
+        run_training(tf, args, data_loader, ckpt)
+
+
+def run_training(tf, args, data_loader, ckpt):
+    from model import Model
+
+    model = Model(args)
+    lr_value = tf.placeholder(tf.float32, [])
+    set_lr = tf.assign(model.lr, lr_value)
+    best_dir = os.path.join(args.save_dir, "best")
+    best_file = os.path.join(best_dir, "best.json")
+    val_spec = {"val_frac": args.val_frac, "val_pieces": args.val_pieces}
+    best_loss = float("inf")
+    if ckpt and os.path.realpath(args.init_from) == os.path.realpath(args.save_dir):
+        try:
+            with open(best_file, encoding="utf-8") as f:
+                best = json.load(f)
+            if best.get("validation") == val_spec:
+                best_loss = float(best["val_loss"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+
+    writer = tf.summary.FileWriter(args.log_dir)
+
+    def log(step, **values):
+        writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag=k, simple_value=float(v))
+                                             for k, v in values.items()]), step)
+
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())  # initialize_all_variables is gone
+        saver = tf.train.Saver(tf.global_variables(), max_to_keep=args.max_to_keep,
+                               save_relative_paths=True)
+        best_saver = tf.train.Saver(tf.global_variables(), max_to_keep=1, save_relative_paths=True)
+        if ckpt:
+            try:
+                saver.restore(sess, ckpt)
+            except (tf.errors.OpError, ValueError) as e:
+                raise UserError("cannot restore %s (%s); train from scratch"
+                                % (ckpt, str(e).splitlines()[0]))
+        nb = data_loader.num_batches
+        step = int(sess.run(model.global_step))
+        start_epoch, start_batch = divmod(step, nb)
+        end_epoch = start_epoch + args.num_epochs
+        if ckpt:
+            print("resuming from %s at step %d (epoch %d)" % (ckpt, step, start_epoch))
+        checkpoint_path = os.path.join(args.save_dir, "model.ckpt")
+        saved_step = None
+
+        def save():
+            write_save_files(args.save_dir, args, data_loader.chars)
+            saver.save(sess, checkpoint_path, global_step=step, write_meta_graph=False)
+            print("model saved to {}".format(checkpoint_path))
+            return step
+
+        try:
+            for e in range(start_epoch, end_epoch):
+                lr = args.learning_rate * (args.decay_rate ** e)
+                sess.run(set_lr, {lr_value: lr})
+                log(step, learning_rate=lr)
+                data_loader.reset_batch_pointer()
+                data_loader.pointer = start_batch if e == start_epoch else 0
+                state = model.zero_state_value(args.batch_size)
+                epoch_start, epoch_chars = time.time(), 0
+                for b in range(data_loader.pointer, nb):
+                    start = time.time()
+                    x, y = data_loader.next_batch()
+                    feed = {model.input_data: x, model.targets: y}
+                    feed.update(model.state_feed(state))
+                    train_loss, state, _ = sess.run([model.cost, model.final_state, model.train_op], feed)
+                    step = e * nb + b + 1  # batches trained, as global_step counts them
+                    end = time.time()
+                    print("{}/{} (epoch {}), train_loss = {:.3f}, time/batch = {:.3f}"
+                          .format(e * nb + b, end_epoch * nb, e, train_loss, end - start))
+                    epoch_chars += x.size
+                    log(step, train_loss=train_loss)
+                    # The chapter set save_every but saved only at the very end.
+                    if step % args.save_every == 0 or step == end_epoch * nb:
+                        saved_step = save()
+                seconds = time.time() - epoch_start
+                print("epoch {}: {} characters in {:.1f} s, {:.0f} characters/s".format(
+                    e, epoch_chars, seconds, epoch_chars / max(seconds, 1e-9)))
+                val_loss = evaluate(sess, model, data_loader)
+                if val_loss is not None:
+                    bpc = val_loss / math.log(2)
+                    what = ("%d held-out pieces" % args.val_pieces if args.val_pieces
+                            else "last %g of the text" % args.val_frac)
+                    print("epoch {}: val_loss = {:.3f}, val_bpc = {:.3f} ({})".format(
+                        e, val_loss, bpc, what))
+                    log(step, val_loss=val_loss, val_bpc=bpc)
+                    if val_loss < best_loss:
+                        best_loss = val_loss
+                        write_save_files(best_dir, args, data_loader.chars)
+                        best_saver.save(sess, os.path.join(best_dir, "model.ckpt"), global_step=step,
+                                        write_meta_graph=False)
+                        write_json_atomically(best_file, {"val_loss": val_loss, "val_bpc": bpc,
+                                                          "step": step, "validation": val_spec})
+                        print("best validation loss so far: saved to {}".format(best_dir))
+                writer.flush()
+        except KeyboardInterrupt:
+            if saved_step != step:
+                save()
+            writer.close()
+            print("interrupted at step {}; resume with --init_from {}".format(step, args.save_dir))
+            sys.exit(130)
+        if saved_step != step:
+            save()
+    writer.close()
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_args(parser, args)
+    try:
+        train(args)
+    except UserError as e:
+        sys.stderr.write("error: %s\n" % e)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
