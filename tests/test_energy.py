@@ -1,0 +1,408 @@
+"""energy/train.py on a small series made here: a daily curve with noise, 96 values a day."""
+
+import datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, load_script
+
+train = load_script("energy/train.py")
+
+N_VALUES = 14200  # the chapter split needs 14006
+
+
+def daily_load(n=N_VALUES, seed=0):
+    rng = np.random.RandomState(seed)
+    slots = np.arange(n)
+    return (
+        150
+        + 60 * np.sin(2 * np.pi * slots / 96.0)
+        + 20 * np.sin(2 * np.pi * slots / 672.0)
+        + 5 * rng.randn(n)
+    )
+
+
+def write_csv(path, values, header="Load"):
+    with open(str(path), "w") as handle:
+        handle.write(header + "\n")
+        handle.write("\n".join("%.6f" % v for v in values) + "\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def series_csv(tmp_path_factory):
+    return write_csv(tmp_path_factory.mktemp("energy") / "load.csv", daily_load())
+
+
+def chapter_loop(array):
+    """The chapter's own window loop, verbatim in substance."""
+    list_x, list_y = [], []
+    for i in range(0, len(array) - 6):
+        list_x.append(array[i : i + 5].reshape([5, 1]))
+        list_y.append(array[i + 6])
+    return np.array(list_x), np.array(list_y)
+
+
+# ------------------------------------------------------------------ windows, splits, data
+
+
+def test_windows_match_the_chapters_loop_element_by_element():
+    array = (daily_load(800) - 147.0) / 339.0
+    want_x, want_y = chapter_loop(array)
+    got_x, got_y = train.make_windows(array, np.arange(6, len(array)), 5, 2, ["load"])
+    assert got_x.shape == want_x.shape == (len(array) - 6, 5, 1)
+    assert got_y.shape == (len(array) - 6, 1)
+    np.testing.assert_array_equal(got_x, want_x.astype(np.float32))
+    np.testing.assert_array_equal(got_y[:, 0], want_y.astype(np.float32))
+
+
+def test_horizon_moves_the_target_and_lag_features_point_before_it():
+    array = np.arange(2000, dtype=np.float64)
+    x, y = train.make_windows(array, [1000], 4, 1, ["load", "tod", "day", "week"])
+    assert y[0, 0] == 1000
+    assert list(x[0, :, 0]) == [996, 997, 998, 999]
+    assert list(x[0, :, 3]) == [v + 1 - 96 for v in [996, 997, 998, 999]]
+    assert list(x[0, :, 4]) == [v + 1 - 672 for v in [996, 997, 998, 999]]
+    x_days, _ = train.make_windows(array, [1000], 4, 2, ["days"])
+    assert x_days.shape == (1, 4, 7)
+    assert list(x_days[0, -1]) == [1000 - k * 96 for k in range(1, 8)]
+    assert train.first_target(4, 2, ["load", "days"]) == 3 + 672
+    # Value 0 is at 00:15 (slot 1): value 95 is midnight, slot 0.
+    assert train.slot_of_day([0, 94, 95]).tolist() == [1, 95, 0]
+    # 2011-01-01 was a Saturday (5); value 95 ends at midnight, still Saturday; 96 is Sunday.
+    assert train.day_of_week([0, 95, 96, 96 * 2, 96 * 7]).tolist() == [5, 5, 6, 0, 5]
+    x_dow, _ = train.make_windows(array, [200], 1, 1, ["dow"], start="2024-01-01 00:15")  # a Monday
+    assert x_dow[0, 0].tolist() == [0, 0, 1, 0, 0, 0, 0]  # value 199 ends on day 2, Wednesday
+    angle = 2 * np.pi * train.slot_of_day([999]) / 96.0
+    np.testing.assert_allclose(x[0, -1, 1:3], [np.sin(angle[0]), np.cos(angle[0])], atol=1e-6)
+
+
+def test_chapter_split_is_windows_0_12000_13000_14000():
+    parts = train.split_targets(N_VALUES, "chapter", 6)
+    # window i has target i + 6
+    assert (parts["train"][0], parts["train"][-1]) == (6, 12005)
+    assert (parts["test"][0], parts["test"][-1], len(parts["test"])) == (12006, 13005, 1000)
+    assert (parts["val"][0], parts["val"][-1], len(parts["val"])) == (13006, 14005, 1000)
+    # longer windows drop the first training targets, never move the test ones
+    longer = train.split_targets(N_VALUES, "chapter", train.first_target(24, 2, ["load", "week"]))
+    assert longer["train"][0] == 23 + 672
+    np.testing.assert_array_equal(longer["test"], parts["test"])
+
+
+def test_year_split_follows_the_sources_dates():
+    parts = train.split_targets(140256, "year", 6)
+
+    def when(k):  # end of the quarter hour of value k
+        return datetime.datetime(2011, 1, 1, 0, 15) + datetime.timedelta(minutes=15 * int(k))
+
+    assert when(parts["test"][0]) == datetime.datetime(2014, 1, 1, 0, 15)
+    assert when(parts["test"][-1]) == datetime.datetime(2015, 1, 1, 0, 0)
+    assert len(parts["test"]) == 365 * 96
+    assert when(parts["val"][0]) == datetime.datetime(2013, 11, 6, 0, 15)
+    assert when(parts["val"][-1]) == datetime.datetime(2014, 1, 1, 0, 0)
+    assert parts["train"][-1] + 1 == parts["val"][0]
+
+
+def test_malformed_lines_are_skipped_and_counted(tmp_path):
+    path = tmp_path / "load.csv"
+    path.write_text("Load\n1.5\n2.5\n3,4,5\n4.5\n")
+    frame, values, skipped = train.load_series(str(path))
+    assert values.tolist() == [1.5, 2.5, 4.5]
+    assert skipped == 1
+
+
+# -------------------------------------------------------------------------------- baselines
+
+
+def test_baselines_match_hand_computed_numpy():
+    series = (daily_load() - 147.0) / 339.0
+    parts = train.split_targets(len(series), "chapter", 6)
+    preds, alpha = train.baseline_predictions(series, parts, 2)
+    test, tr = parts["test"], parts["train"]
+    np.testing.assert_allclose(preds["persistence"], series[test - 2])
+    np.testing.assert_allclose(preds["training_mean"], np.mean(series[6:12006]))
+    np.testing.assert_allclose(preds["day_earlier"], series[test - 96])
+    np.testing.assert_allclose(preds["week_earlier"], series[test - 672])
+    # least squares with an intercept on the chapter's 5 inputs
+    design = np.stack([series[tr - 6 + k] for k in range(5)] + [np.ones(len(tr))], axis=1)
+    coef = np.linalg.lstsq(design, series[tr], rcond=None)[0]
+    test_design = np.stack([series[test - 6 + k] for k in range(5)] + [np.ones(len(test))], axis=1)
+    np.testing.assert_allclose(preds["least_squares_5"], test_design @ coef, atol=1e-9)
+    # ridge on one week: closed form on centred data, the alpha picked on validation
+    rows = tr[tr - 2 - 671 >= 0]
+    x = series[rows[:, None] - 2 - 671 + np.arange(672)]
+    mean_x, mean_y = x.mean(axis=0), series[rows].mean()
+    w = np.linalg.solve(
+        (x - mean_x).T @ (x - mean_x) + alpha * np.eye(672),
+        (x - mean_x).T @ (series[rows] - mean_y),
+    )
+    test_x = series[test[:, None] - 2 - 671 + np.arange(672)]
+    np.testing.assert_allclose(preds["ridge_672"], test_x @ w + mean_y - mean_x @ w, atol=1e-8)
+    assert alpha in (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+# ------------------------------------------------------------------------- graph (in process)
+
+
+def small_data(settings):
+    series = (daily_load() - 147.0) / 339.0
+    first = train.first_target(settings["timesteps"], settings["horizon"], settings["features"])
+    parts = train.split_targets(len(series), "chapter", first)
+    return {
+        name: train.make_windows(
+            series, t, settings["timesteps"], settings["horizon"], settings["features"]
+        )
+        for name, t in parts.items()
+    }
+
+
+def chapter_settings(**changes):
+    settings = dict(train.PRESETS["chapter"], horizon=2, start="2011-01-01 00:15")
+    settings.update(changes)
+    settings["n_features"] = train.n_features(settings["features"])
+    return settings
+
+
+def test_a_few_hundred_steps_lower_the_loss_and_keep_the_best_weights():
+    tf = train.setup_tensorflow(False)
+    settings = chapter_settings(steps=400, optimizer="adam", learning_rate=0.01)
+    data = small_data(settings)
+    g = train.build_graph(tf, settings, seed=0)
+    with tf.Session(graph=g.graph) as session:
+        session.run(g.init)
+        before = train.mean_loss(session, g, *data["val"])
+        history = train.train_loop(
+            session, g, data, settings, seed=0, eval_every=50, log=lambda *a: None
+        )
+        after = train.mean_loss(session, g, *data["val"])
+    assert history["steps"] == 400 and len(history["val_loss"]) == 8
+    assert after < 0.5 * before
+    # the weights left in the session are the best evaluation's
+    assert after == pytest.approx(min(history["val_loss"]), rel=1e-4)
+    assert history["best_step"] == history["step"][int(np.argmin(history["val_loss"]))]
+
+
+def test_save_then_restore_gives_the_same_predictions(tmp_path):
+    tf = train.setup_tensorflow(False)
+    settings = chapter_settings(
+        steps=100, rnn_layers=[4, 3], dense_layers=[6], features=["load", "tod", "day"]
+    )
+    data = small_data(settings)
+    g = train.build_graph(tf, settings, seed=1)
+    with tf.Session(graph=g.graph) as session:
+        session.run(g.init)
+        train.train_loop(session, g, data, settings, seed=1, eval_every=50, log=lambda *a: None)
+        before = train.predict(session, g, data["test"][0])
+        saved = train.save_checkpoint(session, g, str(tmp_path), "run", 100, settings)
+    path, restored_settings = train.restore_settings(str(tmp_path))
+    assert path == saved and restored_settings == settings
+    g2 = train.build_graph(tf, restored_settings)
+    with tf.Session(graph=g2.graph) as session:
+        g2.saver.restore(session, path)
+        after = train.predict(session, g2, data["test"][0])
+    np.testing.assert_array_equal(before, after)
+
+
+# ---------------------------------------------------------------------------- the script
+
+
+@pytest.fixture(scope="module")
+def trained(series_csv, tmp_path_factory):
+    from conftest import run_script
+
+    logdir = str(tmp_path_factory.mktemp("ops_logs"))
+    proc = run_script(
+        "energy/train.py",
+        "--data",
+        series_csv,
+        "--logdir",
+        logdir,
+        "--steps",
+        300,
+        "--eval_every",
+        50,
+        "--seed",
+        3,
+    )
+    return proc, logdir
+
+
+def test_training_run_prints_mse_and_baselines_and_writes_outputs(trained):
+    proc, logdir = trained
+    assert proc.returncode == 0, proc.stderr
+    mse_lines = [line for line in proc.stdout.splitlines() if line.startswith("MSE: ")]
+    assert len(mse_lines) == 1 and len(mse_lines[0].split()[1].split(".")[1]) == 6
+    assert "Load" in proc.stdout and "count" in proc.stdout  # describe()
+    metrics = json.load(open(os.path.join(logdir, "metrics.json")))
+    for key in (
+        "test_mse",
+        "test_rmse_kw",
+        "test_mae_kw",
+        "baselines",
+        "steps",
+        "best_step",
+        "seconds",
+        "tensorflow_version",
+    ):
+        assert key in metrics
+    assert float(mse_lines[0].split()[1]) == pytest.approx(metrics["test_mse"], abs=1e-6)
+    assert sorted(metrics["baselines"]) == sorted(
+        [
+            "persistence",
+            "training_mean",
+            "day_earlier",
+            "week_earlier",
+            "least_squares_5",
+            "ridge_672",
+        ]
+    )
+    for name, value in metrics["baselines"].items():
+        assert name in proc.stdout and value > 0
+    for png in ("load_raw.png", "load_normalised.png", "loss.png", "test_prediction.png"):
+        assert os.path.getsize(os.path.join(logdir, png)) > 1000
+    assert os.listdir(os.path.join(logdir, "tensorboard"))
+
+
+def test_restore_forecasts_the_same_value_as_the_saved_model(trained, series_csv, script):
+    _, logdir = trained
+    proc = script("energy/train.py", "--restore", logdir, "--data", series_csv)
+    assert proc.returncode == 0, proc.stderr
+    kw = float(proc.stdout.split("): ")[1].split(" kW")[0])
+    # the same forecast by hand from the checkpoint
+    path, settings = train.restore_settings(logdir)
+    tf = train.setup_tensorflow(False)
+    g = train.build_graph(tf, settings)
+    series = (daily_load() - settings["norm_mean"]) / settings["norm_scale"]
+    window = series[-5:].reshape(1, 5, 1).astype(np.float32)
+    with tf.Session(graph=g.graph) as session:
+        g.saver.restore(session, path)
+        want = (
+            float(session.run(g.prediction, {g.inputs: window})[0, 0]) * settings["norm_scale"]
+            + settings["norm_mean"]
+        )
+    assert kw == pytest.approx(want, abs=1e-3)
+
+
+def test_an_interrupted_run_leaves_the_earlier_checkpoint_usable(trained, series_csv):
+    _, logdir = trained
+    index = open(os.path.join(logdir, "checkpoint")).read()
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(ROOT, "energy/train.py"),
+            "--data",
+            series_csv,
+            "--logdir",
+            logdir,
+            "--steps",
+            "1000000",
+            "--early_stopping",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        universal_newlines=True,
+        env=env,
+    )
+    for line in proc.stdout:  # interrupt once training is under way
+        if line.startswith("step "):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert open(os.path.join(logdir, "checkpoint")).read() == index
+    path, _ = train.restore_settings(logdir)
+    assert os.path.exists(path + ".index")
+
+
+def bad_input_cases(tmp):
+    values = daily_load()
+    nan_values = ["%.3f" % v for v in values]
+    nan_values[7] = "nan"
+    cases = {
+        "missing": ([os.path.join(tmp, "nope.csv")], "not found; run 'python data/fetch.py'"),
+        "no_load_column": (
+            [write_csv(os.path.join(tmp, "kw.csv"), values, header="kW")],
+            "no 'Load' column",
+        ),
+        "not_numeric": ([os.path.join(tmp, "text.csv")], "not numeric"),
+        "nan": ([os.path.join(tmp, "nan.csv")], "missing values"),
+        "too_short": (
+            [write_csv(os.path.join(tmp, "short.csv"), values[:5000])],
+            "needs at least 14006",
+        ),
+        "year_too_short": (
+            [write_csv(os.path.join(tmp, "short2.csv"), values), "--split", "year"],
+            "4 years",
+        ),
+    }
+    with open(os.path.join(tmp, "text.csv"), "w") as handle:
+        handle.write("Load\n1.0\nhello\n3.0\n")
+    with open(os.path.join(tmp, "nan.csv"), "w") as handle:
+        handle.write("Load\n" + "\n".join(nan_values) + "\n")
+    return cases
+
+
+@pytest.mark.parametrize(
+    "case", ["missing", "no_load_column", "not_numeric", "nan", "too_short", "year_too_short"]
+)
+def test_bad_data_is_one_line_and_exit_2(case, tmp_path, script):
+    args, message = bad_input_cases(str(tmp_path))[case]
+    proc = script("energy/train.py", "--data", *args, "--logdir", str(tmp_path / "logs"))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--steps", "-5"], "--steps must be a positive integer"),
+        (["--rnn_layers", ""], "--rnn_layers must name at least one layer"),
+        (["--rnn_layers", "5,x"], "comma-separated integers"),
+        (["--batch_size", "0"], "--batch_size must be a positive integer"),
+        (["--horizon", "0"], "--horizon must be between 1 and 96"),
+        (["--learning_rate", "-1"], "--learning_rate must be positive"),
+        (["--features", "load,moon"], "--features takes"),
+    ],
+)
+def test_nonsense_flags_are_one_line_and_exit_2(flags, message, script, series_csv):
+    proc = script("energy/train.py", "--data", series_csv, *flags)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def test_restore_without_a_checkpoint_is_one_line_and_exit_2(tmp_path, script, series_csv):
+    proc = script("energy/train.py", "--restore", str(tmp_path), "--data", series_csv)
+    assert proc.returncode == 2 and "no checkpoint in" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_default_data_path_resolves_from_the_repo_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(str(tmp_path))
+    assert train.resolve_data_path("no/such.csv") == "no/such.csv"
+    (tmp_path / "here.csv").write_text("Load\n1\n")
+    assert train.resolve_data_path("here.csv") == "here.csv"
+    assert train.resolve_data_path("tests/conftest.py") == os.path.join(ROOT, "tests/conftest.py")
+
+
+def test_bench_times_both_sides_or_skips_keras_cleanly_on_tf1(script):
+    proc = script("energy/bench.py", "--steps", "60", "--warmup", "20", "--repeats", "1")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert "tf.compat.v1 graph" in lines[0] and "steps/s" in lines[0]
+    if "TensorFlow 1." in lines[0]:
+        assert lines[-1].startswith(
+            "Keras 3 model.fit: skipped, the comparison needs TensorFlow 2.x"
+        )
+    else:
+        assert lines[-1].startswith("ratio graph / Keras 3: ")
+        assert float(lines[-1].split(": ")[1]) > 0
