@@ -7,7 +7,7 @@ def tf_v1(verbose=False):
     """tf.compat.v1 in graph mode, quiet unless verbose (the first call in a process decides)."""
     first = "tensorflow" not in sys.modules
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # TF 2.16+: BasicLSTMCell needs tf-keras
-    if verbose or not first:
+    if verbose or not first or "TF_CPP_MIN_LOG_LEVEL" in os.environ:  # the user chose a level
         import tensorflow.compat.v1 as tf
     else:
         # TF 2.x logs oneDNN/CUDA notices at import, before TF_CPP_MIN_LOG_LEVEL is read, and a
