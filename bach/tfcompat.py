@@ -12,7 +12,7 @@ def tf_v1(verbose=False):
     else:
         # TF 2.x logs oneDNN/CUDA notices at import, before TF_CPP_MIN_LOG_LEVEL is read, and a
         # cuInit error per session on CPU-only machines at level 2: hide both.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
         saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
         try:
             os.dup2(devnull, 2)
@@ -21,6 +21,7 @@ def tf_v1(verbose=False):
             os.dup2(saved, 2)
             os.close(saved)
             os.close(devnull)
+    if first and not verbose:
         tf.logging.set_verbosity(tf.logging.ERROR)
     tf.disable_v2_behavior()
     return tf

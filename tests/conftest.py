@@ -33,7 +33,6 @@ def load_script(relpath):
 
 def run_script(relpath, *args, cwd=None, timeout=600, env=None):
     full_env = dict(os.environ)
-    full_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, os.path.join(ROOT, relpath)] + [str(a) for a in args],
