@@ -13,6 +13,7 @@ stopping, then `MSE: ...` on the test part, beside simple baselines on the same 
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -45,6 +46,10 @@ DAYS_BEFORE_2014 = 365 + 366 + 365  # 2011, 2012 (leap year), 2013
 YEAR_VALIDATION_DAYS = 56  # --split year validates on the last 8 weeks of 2013
 FEATURES = ("load", "tod", "dow", "day", "week", "days")
 FEATURE_COLUMNS = {"tod": 2, "dow": 7, "days": 7}  # the others are one column
+# --target: the model learns the target minus the value this many steps before it
+# (None: the horizon, i.e. the last input), and that value is added back to its output.
+TARGET_LAGS = {"value": 0, "residual_last": None, "residual_day": SLOTS_PER_DAY,
+               "residual_week": SLOTS_PER_WEEK}
 
 PRESETS = {
     # Chapter: RNN_LAYERS [{'steps': 5}], no dense layers, Adagrad 0.03, batch 100, 10000 steps.
@@ -59,6 +64,8 @@ PRESETS = {
         batch_size=BATCH_SIZE,
         steps=TRAINING_STEPS,
         norm="chapter",
+        target="value",
+        lr_decay=1.0,
     ),
     # Found with the validation part only; energy/EXPERIMENTS.md has the runs.
     "best": dict(
@@ -72,6 +79,8 @@ PRESETS = {
         batch_size=BATCH_SIZE,
         steps=TRAINING_STEPS,
         norm="train",
+        target="value",
+        lr_decay=1.0,
     ),
 }
 # Every MSE printed or saved is in the chapter's units, ((forecast - true) / 339) ** 2,
@@ -152,8 +161,9 @@ def load_series(path):
     return frame, column.values.astype(np.float64), skipped
 
 
-def first_target(timesteps, horizon, features):
+def first_target(timesteps, horizon, features, target="value"):
     """Index of the first value that has a full window (and the lags it needs) before it."""
+    base_lag = target_lag(target, horizon) - horizon
     lag = (
         SLOTS_PER_WEEK
         if "week" in features or "days" in features
@@ -161,7 +171,21 @@ def first_target(timesteps, horizon, features):
         if "day" in features
         else 0
     )
-    return timesteps - 1 + max(horizon, lag)
+    return timesteps - 1 + max(horizon, lag, horizon + base_lag)
+
+
+def target_lag(target, horizon):
+    lag = TARGET_LAGS[target]
+    return horizon if lag is None else lag
+
+
+def target_base(series, targets, horizon, target):
+    """What --target subtracts from each target (and adds back to the forecast): 0 for
+    'value', else the value target_lag steps before the target."""
+    targets = np.asarray(targets)
+    if target == "value":
+        return np.zeros(len(targets))
+    return series[targets - target_lag(target, horizon)]
 
 
 def split_targets(n_values, split, first):
@@ -324,11 +348,29 @@ def baseline_predictions(series, parts, horizon, ridge_alphas=(0.01, 0.1, 1.0, 1
 # ------------------------------------------------------------------------------------ graph
 
 
+@contextlib.contextmanager
+def muted_stderr():
+    """File descriptor 2 goes to /dev/null (C++ logging does not pass through sys.stderr)."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def setup_tensorflow(verbose):
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # TF 2.16+: BasicLSTMCell needs tf-keras
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow.compat.v1 as tf
+    if verbose or "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        import tensorflow.compat.v1 as tf
+    else:
+        # TF 2.x prints oneDNN/CUDA notices at import whatever the log level, then a cuInit
+        # error per session at level 2: stderr is muted for the import, level 3 after it.
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        with muted_stderr():
+            import tensorflow.compat.v1 as tf
 
     tf.logging.set_verbosity(tf.logging.INFO if verbose else tf.logging.ERROR)
     tf.disable_v2_behavior()
@@ -380,7 +422,12 @@ def build_graph(tf, settings, seed=None):
             "rmsprop": tf.train.RMSPropOptimizer,
             "sgd": tf.train.GradientDescentOptimizer,
         }
-        optimizer = optimizers[settings["optimizer"]](settings["learning_rate"])
+        learning_rate = settings["learning_rate"]
+        if settings.get("lr_decay", 1.0) != 1.0:
+            learning_rate = tf.train.exponential_decay(
+                learning_rate, g.global_step, 1000, settings["lr_decay"]
+            )
+        optimizer = optimizers[settings["optimizer"]](learning_rate)
         g.train_op = optimizer.minimize(g.loss, global_step=g.global_step)
         g.model_vars = tf.trainable_variables()
         # Keeping the best weights in memory: assign ops fed from numpy copies.
@@ -612,6 +659,9 @@ def build_parser():
         "--optimizer", choices=["adagrad", "adam", "rmsprop", "sgd"], help="chapter: adagrad"
     )
     p.add_argument("--learning_rate", type=float, help="chapter: 0.03")
+    p.add_argument(
+        "--lr_decay", type=float, help="learning rate times this every 1000 steps (1: constant)"
+    )
     p.add_argument("--batch_size", type=int, help="chapter: 100")
     p.add_argument("--steps", type=int, help="training steps (chapter: 10000)")
     p.add_argument("--eval_every", type=int, default=PRINT_STEPS, help="validate every N steps")
@@ -628,6 +678,11 @@ def build_parser():
     )
     p.add_argument("--norm_mean", type=float, default=NORM_MEAN, help="for --norm chapter")
     p.add_argument("--norm_scale", type=float, default=NORM_SCALE, help="for --norm chapter")
+    p.add_argument(
+        "--target",
+        choices=sorted(TARGET_LAGS),
+        help="learn the value, or its change from the last input / one day / one week before",
+    )
     p.add_argument("--seed", type=int, default=0, help="weights and minibatch order")
     p.add_argument("--no_plots", action="store_true", help="skip the PNG plots")
     p.add_argument(
@@ -668,9 +723,11 @@ def resolve_settings(args, parser):
         optimizer=pick("optimizer"),
         keep_prob=pick("keep_prob"),
         learning_rate=pick("learning_rate"),
+        lr_decay=pick("lr_decay"),
         batch_size=pick("batch_size"),
         steps=pick("steps"),
         norm=pick("norm"),
+        target=pick("target"),
         start=args.start,
     )
     for name in ("timesteps", "batch_size", "steps", "eval_every"):
@@ -688,6 +745,8 @@ def resolve_settings(args, parser):
         )
     if not 0 < settings["keep_prob"] <= 1:
         parser.error("--keep_prob must be in (0, 1]; got %s" % settings["keep_prob"])
+    if not 0 < settings["lr_decay"] <= 1:
+        parser.error("--lr_decay must be in (0, 1]; got %s" % settings["lr_decay"])
     if not settings["learning_rate"] > 0:
         parser.error("--learning_rate must be positive; got %s" % settings["learning_rate"])
     if args.norm_scale == 0 or not np.isfinite(args.norm_scale):
@@ -729,7 +788,9 @@ def run_training(args, settings):
     if skipped:
         print("skipped %d malformed lines of %s" % (skipped, args.data))
     print(frame.describe())
-    first = first_target(settings["timesteps"], settings["horizon"], settings["features"])
+    first = first_target(
+        settings["timesteps"], settings["horizon"], settings["features"], settings["target"]
+    )
     parts = split_targets(len(raw), args.split, first)
     settings["norm_mean"], settings["norm_scale"] = normalisation(settings, args, raw, parts)
     series = (raw - settings["norm_mean"]) / settings["norm_scale"]
@@ -744,6 +805,12 @@ def run_training(args, settings):
         )
         for name, targets in parts.items()
     }
+    bases = {
+        name: target_base(series, targets, settings["horizon"], settings["target"])
+        for name, targets in parts.items()
+    }
+    # The model learns target - base; the loss is unchanged by subtracting a known value.
+    data = {name: (x, y - bases[name][:, None].astype(np.float32)) for name, (x, y) in data.items()}
     try:
         os.makedirs(args.logdir, exist_ok=True)
     except OSError as error:
@@ -789,7 +856,7 @@ def run_training(args, settings):
         )
         seconds = time.time() - start
         writer.close()
-        predicted_norm = predict(session, g, data["test"][0])[:, 0]
+        predicted_norm = predict(session, g, data["test"][0])[:, 0] + bases["test"]
         saved = save_checkpoint(
             session,
             g,
@@ -909,8 +976,9 @@ def restore_settings(directory):
 def run_restore(args):
     path, settings = restore_settings(args.restore)
     _, raw, skipped = load_series(args.data)
+    target_kind = settings.get("target", "value")  # checkpoints from before --target
     need = (
-        first_target(settings["timesteps"], settings["horizon"], settings["features"])
+        first_target(settings["timesteps"], settings["horizon"], settings["features"], target_kind)
         - settings["horizon"]
         + 1
     )
@@ -934,6 +1002,7 @@ def run_restore(args):
     with tf.Session(graph=g.graph) as session:
         g.saver.restore(session, path)
         value = float(predict(session, g, inputs)[0, 0])
+    value += float(target_base(padded, [target], settings["horizon"], target_kind)[0])
     kw = value * settings["norm_scale"] + settings["norm_mean"]
     when = parse_start(args.start) + datetime.timedelta(minutes=15 * target)
     print(

@@ -289,6 +289,47 @@ def test_restore_forecasts_the_same_value_as_the_saved_model(trained, series_csv
     assert kw == pytest.approx(want, abs=1e-3)
 
 
+def test_residual_target_learns_the_change_and_adds_the_base_back():
+    array = np.arange(2000, dtype=np.float64)
+    np.testing.assert_array_equal(
+        train.target_base(array, [1000, 1500], 2, "residual_last"), [998, 1498]
+    )
+    assert train.target_base(array, [1000], 2, "residual_day")[0] == 1000 - 96
+    assert train.target_base(array, [1000], 2, "residual_week")[0] == 1000 - 672
+    assert train.target_base(array, [1000], 2, "value")[0] == 0
+    assert train.first_target(5, 2, ["load"], "residual_week") == 4 + 672
+    assert train.first_target(5, 2, ["load"], "residual_last") == 6
+
+
+def test_residual_target_forecasts_in_the_chapters_units(series_csv, tmp_path, script):
+    logdir = str(tmp_path)
+    proc = script(
+        "energy/train.py", "--data", series_csv, "--logdir", logdir, "--no_plots",
+        "--target", "residual_last", "--steps", 200, "--eval_every", 50,
+    )
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.load(open(os.path.join(logdir, "metrics.json")))
+    # Forgetting to add the last input back (or adding it in other units) would leave the
+    # forecasts near 0 or off by the mean: far worse than the training mean.
+    assert metrics["test_mse"] < 0.2 * metrics["baselines"]["training_mean"]
+    assert metrics["test_rmse_kw"] == pytest.approx(np.sqrt(metrics["test_mse"]) * 339, rel=1e-3)
+    # --restore adds it back too: the model's change plus the last value, in kW
+    proc = script("energy/train.py", "--restore", logdir, "--data", series_csv)
+    assert proc.returncode == 0, proc.stderr
+    kw = float(proc.stdout.split("): ")[1].split(" kW")[0])
+    path, settings = train.restore_settings(logdir)
+    assert settings["target"] == "residual_last"
+    tf = train.setup_tensorflow(False)
+    g = train.build_graph(tf, settings)
+    series = (daily_load() - settings["norm_mean"]) / settings["norm_scale"]
+    window = series[-5:].reshape(1, 5, 1).astype(np.float32)
+    with tf.Session(graph=g.graph) as session:
+        g.saver.restore(session, path)
+        change = float(session.run(g.prediction, {g.inputs: window})[0, 0])
+    want = (change + series[-1]) * settings["norm_scale"] + settings["norm_mean"]
+    assert kw == pytest.approx(want, abs=1e-3)
+
+
 def test_an_interrupted_run_leaves_the_earlier_checkpoint_usable(trained, series_csv):
     _, logdir = trained
     index = open(os.path.join(logdir, "checkpoint")).read()
