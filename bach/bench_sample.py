@@ -21,7 +21,7 @@ def build_parser():
     p.add_argument("--save_dir", default="save", help="model to sample from, if it exists")
     p.add_argument("-n", type=int, default=1000, help="characters per sample (default %(default)s)")
     p.add_argument("--repeats", type=int, default=3, help="timed runs of each, best kept")
-    p.add_argument("--sample", type=int, default=1, choices=(0, 1, 2), help="sampling type")
+    p.add_argument("--sample", type=int, default=1, choices=(0, 1, 2, 3), help="sampling type")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
     return p
 

@@ -13,6 +13,12 @@ from tfcompat import tf_v1
 
 tf = tf_v1()
 
+# Sampling types that draw only after these characters and take the most likely otherwise:
+# 2 after a space or newline (char-rnn-tensorflow's), 3 after a bar line or newline, so
+# bars tend to come whole from the model and the choices fall between them.
+# Type 3 also keeps a tie ("A4-|") whole: no draw after a bar line that follows "-".
+DRAW_AFTER = {2: " \n", 3: "|\n"}
+TIE = "-"
 SAMPLER_UNROLL = 8  # characters per tf.while_loop iteration in the in-graph sampler
 
 
@@ -73,6 +79,9 @@ class Model():
         self.initial_state = cell.zero_state(rows, tf.float32)
         # Sampling temperature; 1 is the chapter's plain softmax.
         self.temperature = tf.placeholder_with_default(1.0, [], name="temperature")
+        # Dropout on the cells' input and output (not the recurrent state); train.py feeds
+        # its --keep_prob to training steps only, so validation and sampling see all units.
+        self.keep_prob = tf.placeholder_with_default(1.0, [], name="keep_prob")
 
         with tf.variable_scope("rnnlm"):
             softmax_w = tf.get_variable("softmax_w", [args.rnn_size, args.vocab_size])
@@ -80,7 +89,10 @@ class Model():
             with tf.device("/cpu:0"):
                 embedding = tf.get_variable("embedding", [args.vocab_size, args.rnn_size])
                 # The chapter's tf.split(1, n, x) + squeeze: that argument order is gone.
-                inputs = tf.unstack(tf.nn.embedding_lookup(embedding, self.input_data), axis=1)
+                embedded = tf.nn.embedding_lookup(embedding, self.input_data)
+                if not infer:
+                    embedded = tf.nn.dropout(embedded, rate=1.0 - self.keep_prob)
+                inputs = tf.unstack(embedded, axis=1)
         self.embedding, self.softmax_w, self.softmax_b = embedding, softmax_w, softmax_b
 
         def loop(prev, _):
@@ -91,6 +103,8 @@ class Model():
         outputs, last_state = rnn_decoder(inputs, self.initial_state, cell,
                                           loop_function=loop if infer else None, scope="rnnlm")
         output = tf.reshape(tf.concat(outputs, 1), [-1, args.rnn_size])  # was concat(1, outputs)
+        if not infer:
+            output = tf.nn.dropout(output, rate=1.0 - self.keep_prob)
         self.logits = tf.matmul(output, softmax_w) + softmax_b
         self.probs = tf.nn.softmax(self.logits / self.temperature)
         loss = sequence_loss_by_example([self.logits],
@@ -145,7 +159,9 @@ class Model():
             [probs, state] = sess.run([self.probs, self.final_state], feed)
             p = probs[0]
             # The chapter ignored sampling_type; these are char-rnn-tensorflow's meanings.
-            if sampling_type == 0 or (sampling_type == 2 and char not in " \n"):
+            if sampling_type == 0 or (sampling_type in DRAW_AFTER and (
+                    char not in DRAW_AFTER[sampling_type]
+                    or (sampling_type == 3 and ret[-2:-1] == TIE))):
                 sample = int(np.argmax(p))
             else:
                 sample = weighted_pick(p, rng)
@@ -179,9 +195,13 @@ class Model():
             softmax_w = self.softmax_w / self.temperature
             softmax_b = self.softmax_b / self.temperature
             # Per character: 1 if the next one is drawn, 0 if the most likely is taken.
-            after_space = tf.constant([c in " \n" for c in chars])
-            draw_next = tf.cast(tf.logical_or(tf.equal(self.sampler_type, 1), tf.logical_and(
-                tf.equal(self.sampler_type, 2), after_space)), tf.float32)
+            draw_next = tf.cast(tf.equal(self.sampler_type, 1), tf.float32) + tf.zeros([len(chars)])
+            for kind, after in sorted(DRAW_AFTER.items()):
+                draw_next += tf.cast(tf.equal(self.sampler_type, kind), tf.float32) * tf.constant(
+                    [float(c in after) for c in chars])
+            # 1 where a tie mark forbids the draw (type 3 only), looked up by the previous id.
+            keep_tie = tf.cast(tf.equal(self.sampler_type, 3), tf.float32) * tf.constant(
+                [float(c == TIE) for c in chars])
 
             def lstm(char_id, state):
                 """One step of the MultiRNNCell of BasicLSTMCells, on their own variables."""
@@ -210,7 +230,7 @@ class Model():
             _, state = tf.while_loop(lambda i, _: i < prime_len - 1, prime_step,
                                      (tf.constant(0), state), back_prop=False, parallel_iterations=1)
 
-            def step(i, char_id, state, out):
+            def step(i, prev_id, char_id, state, out):
                 # SAMPLER_UNROLL characters per iteration: the loop's own bookkeeping ops
                 # cost as much as a character's arithmetic, so they run less often.
                 # The draw is Gumbel-max: argmax(logits + Gumbel noise) is distributed as
@@ -223,16 +243,19 @@ class Model():
                 for k in range(SAMPLER_UNROLL):
                     h, state = lstm(char_id, state)
                     logits = tf.matmul(h, softmax_w) + softmax_b
-                    logits += noise[k] * tf.gather(draw_next, char_id)
-                    char_id = tf.argmax(logits, 1, output_type=tf.int32)
+                    draw = tf.gather(draw_next, char_id) * (1.0 - tf.gather(keep_tie, prev_id))
+                    logits += noise[k] * draw
+                    prev_id, char_id = char_id, tf.argmax(logits, 1, output_type=tf.int32)
                     ids.append(char_id)
-                return i + 1, char_id, state, out.write(i, tf.concat(ids, 0))
+                return i + 1, prev_id, char_id, state, out.write(i, tf.concat(ids, 0))
 
             steps = (self.sampler_num + SAMPLER_UNROLL - 1) // SAMPLER_UNROLL
             out = tf.TensorArray(tf.int32, size=steps, element_shape=[SAMPLER_UNROLL])
-            _, _, _, out = tf.while_loop(
+            before_last = self.sampler_prime[tf.maximum(prime_len - 2, 0)]
+            _, _, _, _, out = tf.while_loop(
                 lambda i, *_: i < steps, step,
-                (tf.constant(0), tf.reshape(self.sampler_prime[-1], [1]), state, out),
+                (tf.constant(0), tf.reshape(before_last, [1]),
+                 tf.reshape(self.sampler_prime[-1], [1]), state, out),
                 back_prop=False, parallel_iterations=1)
             self.sampler_output = tf.reshape(out.stack(), [-1])[:self.sampler_num]
 

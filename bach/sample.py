@@ -39,11 +39,13 @@ def build_parser():
     p.add_argument("--save_dir", default="save", help="checkpoint folder (default %(default)s)")
     p.add_argument("-n", type=int, default=1000, help="characters to sample (default %(default)s)")
     p.add_argument("--prime", default="X:1\\n", help="start text, escapes understood (default %(default)s)")
-    p.add_argument("--sample", type=int, default=1, choices=(0, 1, 2),
+    p.add_argument("--sample", type=int, default=None, choices=(0, 1, 2, 3),
                    help="0: most likely character; 1: draw every character (the chapter); "
-                        "2: draw only after a space or newline (default %(default)s)")
-    p.add_argument("--temperature", type=float, default=1.0,
-                   help="divides the logits: below 1 is more conservative (default %(default)s)")
+                        "2: draw only after a space or newline; 3: only after a bar line (default: the model's stored "
+                        "one, train.py --sample_type; 1 if none)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="divides the logits: below 1 is more conservative (default: the "
+                        "model's stored one, train.py --sample_temperature; 1.0 if none)")
     p.add_argument("--seed", type=int, default=None, help="makes the sample reproducible")
     p.add_argument("--sampler", choices=("graph", "loop"), default="graph",
                    help="graph: all characters in one session.run (tf.while_loop); loop: the "
@@ -125,12 +127,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("-n must be at least 1")
-    if not args.temperature > 0:
+    if args.temperature is not None and not args.temperature > 0:
         parser.error("--temperature must be positive")
     try:
         prime = unescape(args.prime)
         config, chars, ckpt = load_save_dir(args.save_dir)
         check_prime(prime, chars, args.save_dir)
+        # Settings chosen for this model at training time; the chapter's 1.0 and 1 otherwise.
+        if args.temperature is None:
+            args.temperature = float(config.get("sample_temperature", 1.0))
+        if args.sample is None:
+            args.sample = int(config.get("sample_type", 1))
         if args.render:
             try:
                 import check_abc  # noqa: F401

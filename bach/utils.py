@@ -81,8 +81,9 @@ class TextLoader():
     """
 
     def __init__(self, data_dir, batch_size, seq_length, encoding="utf-8",
-                 val_frac=0.0, val_pieces=0, verbose=True):
+                 val_frac=0.0, val_pieces=0, verbose=True, align_pieces=False):
         self.data_dir = data_dir
+        self.align_pieces = align_pieces
         self.batch_size = batch_size
         self.seq_length = seq_length
         self.encoding = encoding
@@ -166,7 +167,56 @@ class TextLoader():
             cut = len(self.tensor) - int(len(self.tensor) * val_frac)
             self.tensor, self.val_tensor = self.tensor[:cut], self.tensor[cut:]
 
+    def piece_starts(self):
+        """Indices in self.tensor where an 'X:' line begins a piece."""
+        t = self.tensor
+        x, colon, newline = self.vocab.get("X"), self.vocab.get(":"), self.vocab.get("\n")
+        if x is None or colon is None:
+            return np.zeros(0, dtype=np.int64)
+        at = np.flatnonzero((t[:-1] == x) & (t[1:] == colon))
+        return at[(at == 0) | (t[np.maximum(at - 1, 0)] == newline)]
+
+    def create_aligned_batches(self):
+        """Each piece starts a sequence, padded at its end with newlines to whole sequences,
+        so training can start every piece from the zero state, as sampling does. Pieces go
+        to the rows in turn (the shortest row first); rows are cut to the shortest one.
+        self.resets[b] marks the rows whose sequence in batch b starts a piece."""
+        starts = list(self.piece_starts())
+        if not starts or starts[0] != 0:
+            starts.insert(0, 0)
+        pad = self.vocab.get("\n", 0)
+        rows = [[] for _ in range(self.batch_size)]
+        row_windows = [0] * self.batch_size
+        for start, end in zip(starts, starts[1:] + [self.tensor.size]):
+            piece = self.tensor[start:end]
+            windows = -(-piece.size // self.seq_length)
+            padded = np.full(windows * self.seq_length, pad, dtype=np.int32)
+            padded[:piece.size] = piece
+            r = int(np.argmin(row_windows))
+            rows[r].append(padded)
+            row_windows[r] += windows
+        self.num_batches = min(row_windows)
+        if self.num_batches == 0:
+            raise UserError("%s has too few pieces for --batch_size %d with --align_pieces; use a "
+                            "smaller batch or more pieces"
+                            % (os.path.join(self.data_dir, "input.txt"), self.batch_size))
+        n = self.num_batches * self.seq_length
+        streams = [np.concatenate(r + [np.full(1, pad, dtype=np.int32)]) for r in rows]
+        xdata = np.stack([s[:n] for s in streams])
+        ydata = np.stack([s[1:n + 1] for s in streams])
+        first = np.zeros((self.batch_size, self.num_batches), dtype=bool)
+        for r, pieces in enumerate(rows):
+            at = np.cumsum([0] + [p.size // self.seq_length for p in pieces[:-1]])
+            first[r, at[at < self.num_batches]] = True
+        self.resets = [first[:, b] for b in range(self.num_batches)]
+        self.x_batches = [np.ascontiguousarray(b) for b in np.split(xdata, self.num_batches, 1)]
+        self.y_batches = [np.ascontiguousarray(b) for b in np.split(ydata, self.num_batches, 1)]
+        self.create_val_batches()
+
     def create_batches(self):
+        self.resets = None
+        if self.align_pieces:
+            return self.create_aligned_batches()
         self.num_batches = int(self.tensor.size / (self.batch_size * self.seq_length))
         if self.num_batches == 0:
             raise UserError(

@@ -29,7 +29,7 @@ V:1
 V:2 clef=bass
 K:G
 [V:1]G2 B2 d2|c2 A2 F2|G4 B2|A6|
-[V:2]G,4 B,2|A,4 D2|G,4 G,2|D,6|
+[V:2]G,4 B,2|A,4 D2-|D2 G,2 G,2|D,6|
 [V:1]d2 c2 B2|A2 G2 F2|G2 D2 B,2|G,6|
 [V:2]B,4 G,2|C4 D2|B,2 C2 D2|G,6|
 
@@ -291,7 +291,8 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
         kwargs = dict(prime="X:1\n", count=1, length=40, sampling_type=0, temperature=1.0)
         assert (sampler_draws(model, sess, chars, "graph", **kwargs)
                 == sampler_draws(model, sess, chars, "loop", **kwargs))
-        for sampling_type, temperature, prime in ((1, 0.8, "[V:1]"), (2, 1.5, "[V:1]d2 ")):
+        for sampling_type, temperature, prime in ((1, 0.8, "[V:1]"), (2, 1.5, "[V:1]d2 "),
+                                                  (3, 1.5, "[V:1]d2|")):
             kwargs = dict(prime=prime, count=1200, length=3, sampling_type=sampling_type,
                           temperature=temperature)
             graph = sampler_draws(model, sess, chars, "graph", **kwargs)
@@ -300,13 +301,30 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
             for position in range(3):
                 p = homogeneity_p([g[position] for g in graph], [lp[position] for lp in loop])
                 assert p > 0.001, (sampling_type, position, p)
-            if sampling_type == 2:
-                # Drawn after the space only; a note letter is followed by the most likely.
+            if sampling_type in (2, 3):
+                # Drawn after the space (bar line) only; then the most likely follows.
                 for text in graph[:20]:
-                    if text[0] not in " \n":
+                    if text[0] not in (" \n" if sampling_type == 2 else "|\n"):
                         best = sample.generate(model, sess, chars, 1, prime + text[0], 0,
                                                1.0, 0, "graph")
                         assert text[1] == best[-1], text
+
+
+def test_bar_line_sampling_keeps_ties(trained):
+    """Type 3 draws after a bar line, but not after a tied one ("d2-|"): both samplers then
+    take the most likely character, every time."""
+    from tfcompat import tf_v1
+    tf = tf_v1()
+    sample = load_script("bach/sample.py")
+    config, chars, ckpt = utils.load_save_dir(trained["save_dir"])
+    model, sess = sample.load_model(tf, config, chars, ckpt, "graph")
+    with sess:
+        kwargs = dict(prime="[V:1]d2-|", count=30, length=1, sampling_type=3, temperature=3.0)
+        best = sample.generate(model, sess, chars, 1, "[V:1]d2-|", 0, 1.0, 0, "graph")[-1]
+        for sampler in ("graph", "loop"):
+            assert set(sampler_draws(model, sess, chars, sampler, **kwargs)) == {best}
+        kwargs["prime"] = "[V:1]d2|"
+        assert len(set(sampler_draws(model, sess, chars, "graph", **kwargs))) > 1
 
 
 def test_render_writes_sample_abc(trained, tmp_path, capsys):
@@ -465,3 +483,100 @@ def test_checkpoints_cross_tensorflow_lines(trained, tmp_path, capsys):
                      "--num_epochs", "1", *TINY)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert here(other_save) == there(other_save)
+
+
+# ------------------------------------------------- issue 5: quality on the real corpus
+
+
+def test_align_pieces_starts_every_piece_on_a_sequence_of_its_own(tmp_path):
+    make_data(str(tmp_path), count=40)
+    loader = utils.TextLoader(str(tmp_path), 4, 10, verbose=False, align_pieces=True)
+    x, y = np.concatenate(loader.x_batches, 1), np.concatenate(loader.y_batches, 1)
+    assert (x[:, 1:] == y[:, :-1]).all()  # targets: the next character within a row
+    starts = 0
+    for b, resets in enumerate(loader.resets):
+        assert resets.shape == (4,)
+        for row in range(4):
+            begins = "".join(loader.chars[i] for i in loader.x_batches[b][row][:2]) == "X:"
+            assert bool(resets[row]) == begins
+            starts += begins
+    assert starts >= 4 * 3  # every row starts several pieces
+    assert utils.TextLoader(str(tmp_path), 4, 10, verbose=False).resets is None  # the chapter's
+
+
+def test_preset_fills_defaults_and_given_flags_win():
+    train = load_script("bach/train.py")
+    parser = train.build_parser()
+    chapter = train.parse_args(parser, [])
+    assert (chapter.rnn_size, chapter.num_layers, chapter.keep_prob, chapter.sample_temperature,
+            chapter.sample_type, chapter.align_pieces) == (64, 1, 1.0, 1.0, 1, False)
+    parser = train.build_parser()
+    best = train.parse_args(parser, ["--preset", "best"])
+    for name, value in train.PRESETS["best"].items():
+        assert getattr(best, name) == value, name
+    parser = train.build_parser()
+    assert train.parse_args(parser, ["--preset", "best", "--num_epochs", "1"]).num_epochs == 1
+
+
+@pytest.fixture(scope="module")
+def trained_options(tmp_path_factory):
+    """A tiny model with the training options issue 5 added: held-out pieces, aligned
+    pieces, dropout, a seed and stored sampling settings."""
+    base = tmp_path_factory.mktemp("bach_options")
+    data_dir, save_dir = str(base / "data"), str(base / "save")
+    make_data(data_dir)
+    train = load_script("bach/train.py")
+    stdout, code = call(train.main, [
+        "--data_dir", data_dir, "--save_dir", save_dir, "--log_dir", str(base / "logs"),
+        "--num_epochs", "1", "--val_pieces", "1", "--align_pieces", "--keep_prob", "0.8",
+        "--seed", "3", "--sample_temperature", "0.5", "--sample_type", "2"] + TINY)
+    assert code == 0, stdout
+    return {"base": base, "data_dir": data_dir, "save_dir": save_dir, "stdout": stdout}
+
+
+def test_options_train_and_sampling_settings_are_stored(trained_options, capsys):
+    losses = train_losses(trained_options["stdout"])
+    assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.5
+    with open(os.path.join(trained_options["save_dir"], "config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    assert (config["sample_temperature"], config["sample_type"], config["keep_prob"]) == (0.5, 2, 0.8)
+    sample = load_script("bach/sample.py")
+    outs = []
+    for extra in ([], ["--temperature", "0.5", "--sample", "2"], ["--temperature", "3"]):
+        sample.main(["--save_dir", trained_options["save_dir"], "-n", "80", "--seed", "4"] + extra)
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1] != outs[2]  # the stored settings are the defaults
+
+
+def test_evaluate_samples_checks_and_reports(trained_options, tmp_path):
+    evaluate = load_script("bach/evaluate.py")
+    save = trained_options["save_dir"]
+    report_path = tmp_path / "eval.json"
+    corpus = os.path.join(trained_options["data_dir"], "original.txt")
+    stdout, code = call(evaluate.main, ["--save_dir", save, "--tunes", "3", "-n", "300",
+                                        "--corpus", corpus, "--report", str(report_path)])
+    assert code in (0, None), stdout
+    with open(str(report_path), encoding="utf-8") as f:
+        report = json.load(f)
+    assert report["samples"] == 3 and report["seeds"] == [1, 3]
+    assert (report["temperature"], report["sample_type"]) == (0.5, 2)  # the stored ones
+    assert 0 <= report["valid_tunes"] <= report["complete_tunes"] <= 3
+    assert report["heldout_bpc"] > 0 and report["heldout"].startswith("X:")
+    for tune in (report["check"] or {}).get("per_tune", []):
+        assert 1 <= tune["seed"] <= 3
+    for word in ("valid:", "bad bars:", "novel lines:", "held-out bits per character:"):
+        assert word in stdout
+    # A complete tune is the first whole one of a sample; a cut-off one counts as none.
+    assert evaluate.first_complete_tune("X:1\nK:C\nabc|\nX:2\nK:C\nab") == "X:1\nK:C\nabc|\n"
+    assert evaluate.first_complete_tune("X:1\nK:C\nab") is None
+    assert evaluate.first_complete_tune("X:1\nK:C\nabc|\n\n\nXXX\n") == "X:1\nK:C\nabc|\n"
+
+
+def test_evaluate_bad_input_fails_in_one_line(trained_options, tmp_path):
+    save = trained_options["save_dir"]
+    one_line_error(run_script("bach/evaluate.py", "--save_dir", save, "--tunes", "0"),
+                   "--tunes must be at least 1")
+    one_line_error(run_script("bach/evaluate.py", "--save_dir", str(tmp_path / "none")),
+                   "not found", "train.py")
+    one_line_error(run_script("bach/evaluate.py", "--save_dir", save, "--corpus",
+                              str(tmp_path / "none.abc")), "corpus", "not found")

@@ -1,0 +1,228 @@
+"""Judge a trained model's music: N sampled tunes checked with the ABC tools.
+
+Samples --tunes tunes (50), each with the prime `X:` and its own seed (--first_seed, the
+next, ...), with the in-graph sampler and the model's stored sampling settings
+(train.py's --sample_temperature and --sample_type) unless --temperature or --sample say
+otherwise. Keeps the first complete tune of each sample (a sample without one counts as
+an invalid tune), checks them with bach/check_abc.py against the corpus, and prints:
+valid tunes, bars of the wrong length, novel voice lines (not verbatim in the corpus),
+the longest copy, and the model's bits per character on the pieces training never saw
+(train.py's --val_pieces). The report goes to --report (SAVE_DIR/evaluation.json).
+
+    python bach/evaluate.py --save_dir save_best
+    python bach/evaluate.py --save_dir save_best --tunes 10 --render samples/best
+"""
+import argparse
+import math
+import os
+import re
+import sys
+import time
+
+from utils import OneLineParser, UserError, load_save_dir, write_json_atomically
+
+DEFAULT_CORPUS = os.path.join("data", "bach", "original.txt")
+
+
+def build_parser():
+    p = OneLineParser(description=__doc__.split("\n")[0])
+    p.add_argument("--save_dir", default="save", help="model folder (default %(default)s)")
+    p.add_argument("--checkpoint", default=None,
+                   help="a checkpoint of the folder other than the newest (its path prefix)")
+    p.add_argument("--tunes", type=int, default=50, help="samples, one tune kept from each "
+                   "(default %(default)s)")
+    p.add_argument("-n", type=int, default=4000,
+                   help="characters per sample; a tune is ~2000, at most ~3800 (default %(default)s)")
+    p.add_argument("--prime", default="X:", help="start of every sample (default %(default)s)")
+    p.add_argument("--first_seed", type=int, default=1, help="seed of the first sample; the "
+                   "others count up (default %(default)s)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="default: the model's stored one (1.0, the chapter's, if none)")
+    p.add_argument("--sample", type=int, default=None, choices=(0, 1, 2, 3),
+                   help="sampling type as sample.py's; default: the model's stored one (1)")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS,
+                   help="ABC corpus for novelty (default %(default)s)")
+    p.add_argument("--report", default=None, help="JSON report (default SAVE_DIR/evaluation.json)")
+    p.add_argument("--render", metavar="DIR", default=None,
+                   help="also write the tunes' sample.abc, MIDI, SVG and PNG scores to DIR")
+    p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
+    return p
+
+
+def sampling_settings(config, temperature=None, sample=None):
+    """(temperature, sampling type): the flags', else the model's stored, else the chapter's."""
+    if temperature is None:
+        temperature = float(config.get("sample_temperature", 1.0))
+    if sample is None:
+        sample = int(config.get("sample_type", 1))
+    return temperature, sample
+
+
+def first_complete_tune(text):
+    """The first tune of a sample, or None if the sample cuts it off. As in ABC 2.1, a tune
+    ends at a blank line (or at the next `X:` line); the text after it is not part of it."""
+    start = re.search(r"^X:", text, re.M)
+    if not start:
+        return None
+    rest = text[start.start():]
+    first_line_end = rest.find("\n")
+    if first_line_end < 0:
+        return None
+    ends = [m.start() + 1 for m in (re.compile(r"\n[ \t]*\n").search(rest, first_line_end),
+                                    re.compile(r"\nX:").search(rest, first_line_end)) if m]
+    return rest[:min(ends)] if ends else None
+
+
+def heldout_bpc(tf, config, ckpt):
+    """Bits per character on the pieces the model never trained on, or None when it was
+    trained without --val_pieces (or its input.txt is gone)."""
+    from model import Model
+    from utils import TextLoader
+    val_pieces = int(config.get("val_pieces") or 0)
+    if not val_pieces:
+        return None, "trained without --val_pieces: no held-out pieces"
+    try:
+        loader = TextLoader(config["data_dir"], int(config["batch_size"]),
+                            int(config["seq_length"]), val_pieces=val_pieces, verbose=False)
+    except UserError as e:
+        return None, "held-out pieces not available (%s)" % e
+    if not loader.val_num_batches:
+        return None, "held-out text shorter than one sequence"
+    graph = tf.Graph()
+    with graph.as_default():
+        model = Model(argparse.Namespace(**config))
+        saver = tf.train.Saver(model.model_variables)
+        with tf.Session(graph=graph) as sess:
+            saver.restore(sess, ckpt)
+            total, state = 0.0, model.zero_state_value(loader.val_x_batches[0].shape[0])
+            for x, y in zip(loader.val_x_batches, loader.val_y_batches):
+                feed = {model.input_data: x, model.targets: y}
+                feed.update(model.state_feed(state))
+                loss, state = sess.run([model.cost, model.final_state], feed)
+                total += loss
+    return float(total / loader.val_num_batches / math.log(2)), ", ".join(loader.val_piece_names)
+
+
+def sample_tunes(tf, config, chars, ckpt, count, num, prime, first_seed, temperature,
+                 sampling_type):
+    """(samples, tunes): each sample's text and its first complete tune (None if none)."""
+    from sample import load_model
+    model, sess = load_model(tf, config, chars, ckpt, "graph")
+    vocab = {c: i for i, c in enumerate(chars)}
+    samples = []
+    with sess:
+        for seed in range(first_seed, first_seed + count):
+            samples.append(model.sample_fast(sess, chars, vocab, num, prime, sampling_type,
+                                             temperature, seed))
+    return samples, [first_complete_tune(s) for s in samples]
+
+
+def evaluate(args):
+    import check_abc
+    config, chars, ckpt = load_save_dir(args.save_dir)
+    if args.checkpoint:
+        if not os.path.isfile(args.checkpoint + ".index"):
+            raise UserError("--checkpoint %s not found (give the path without .index)"
+                            % args.checkpoint)
+        ckpt = args.checkpoint
+    unknown = sorted(set(args.prime) - set(chars))
+    if unknown:
+        raise UserError("--prime has characters not in the model's vocabulary: %s"
+                        % " ".join(repr(c) for c in unknown))
+    try:
+        corpus = check_abc.read_abc_file(args.corpus, "corpus") if args.corpus else None
+    except check_abc.UserError as e:
+        raise UserError(str(e))
+    missing = check_abc.missing_tools()
+    if missing:
+        raise UserError(check_abc.missing_tools_message(missing))
+    temperature, sampling_type = sampling_settings(config, args.temperature, args.sample)
+
+    from tfcompat import tf_v1
+    tf = tf_v1(args.verbose)
+    start = time.time()
+    samples, tunes = sample_tunes(tf, config, chars, ckpt, args.tunes, args.n, args.prime,
+                                  args.first_seed, temperature, sampling_type)
+    sample_s = time.time() - start
+    bpc, heldout = heldout_bpc(tf, config, ckpt)
+    complete = [t + "\n" for t in tunes if t is not None]  # + blank line: judged complete
+    seeds = [args.first_seed + k for k, t in enumerate(tunes) if t is not None]
+    if args.render:
+        report = check_abc.render(complete, args.render, corpus) if complete else None
+    else:
+        report = check_abc.check_abc_text(complete, corpus) if complete else None
+    valid = report["valid_tunes"] if report else 0
+    if report:
+        for details in report["per_tune"]:
+            details["seed"] = seeds[details["sample"]]
+    result = {
+        "save_dir": args.save_dir, "checkpoint": ckpt, "prime": args.prime,
+        "seeds": [args.first_seed, args.first_seed + args.tunes - 1], "chars_per_sample": args.n,
+        "temperature": temperature, "sample_type": sampling_type,
+        "samples": args.tunes, "complete_tunes": len(complete),
+        "valid_tunes": valid, "valid_fraction": valid / float(args.tunes),
+        "bars": report["bars"] if report else 0,
+        "bad_bars": report["bad_bars"] if report else 0,
+        "bad_bar_fraction": report["bad_bar_fraction"] if report else None,
+        "voice_lines": report["voice_lines"] if report else 0,
+        "novel_lines": report["novel_lines"] if report else None,
+        "longest_copy": report["longest_copy"] if report else None,
+        "longest_body_copy": report["longest_body_copy"] if report else None,
+        "heldout_bpc": bpc, "heldout": heldout, "sampling_seconds": round(sample_s, 2),
+        "check": report,
+    }
+    return result
+
+
+def _percent(value):
+    return "n/a" if value is None else "%.1f%%" % (100.0 * value)
+
+
+def summary_lines(r):
+    return [
+        "model: %s (temperature %g, sampling type %d, prime %r, seeds %d-%d, %d characters each)"
+        % (r["checkpoint"], r["temperature"], r["sample_type"], r["prime"], r["seeds"][0],
+           r["seeds"][1], r["chars_per_sample"]),
+        "tunes: %d samples, %d with a complete tune" % (r["samples"], r["complete_tunes"]),
+        "valid: %d of %d (%s)" % (r["valid_tunes"], r["samples"], _percent(r["valid_fraction"])),
+        "bad bars: %s of %s (%s)" % (r["bad_bars"], r["bars"], _percent(r["bad_bar_fraction"])),
+        "novel lines: %s of %d voice lines" % (_percent(r["novel_lines"]), r["voice_lines"]),
+        "longest copy: %s characters (%s within a tune body)"
+        % (r["longest_copy"], r["longest_body_copy"]),
+        "held-out bits per character: %s (%s)"
+        % ("n/a" if r["heldout_bpc"] is None else "%.3f" % r["heldout_bpc"], r["heldout"]),
+    ]
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.tunes < 1:
+        parser.error("--tunes must be at least 1")
+    if args.n < 1:
+        parser.error("-n must be at least 1")
+    if args.temperature is not None and not args.temperature > 0:
+        parser.error("--temperature must be positive")
+    if not args.prime:
+        parser.error("--prime is empty")
+    try:
+        if args.render and os.path.exists(args.render) and not os.path.isdir(args.render):
+            raise UserError("--render %s is a file, not a folder" % args.render)
+        result = evaluate(args)
+        report_path = args.report or os.path.join(args.save_dir, "evaluation.json")
+        try:
+            write_json_atomically(report_path, result)
+        except OSError as e:
+            raise UserError("cannot write --report %s (%s)" % (report_path, e.strerror or e))
+    except UserError as e:
+        sys.stderr.write("error: %s\n" % e)
+        sys.exit(2)
+    for line in summary_lines(result):
+        print(line)
+    print("report: %s" % report_path)
+    if args.render:
+        print("rendered to %s" % args.render)
+
+
+if __name__ == "__main__":
+    main()
