@@ -283,12 +283,12 @@ def _abcm2ps(workdir):
         m = _PS_MESSAGE.match(line)
         if m:
             kind, text = m.group(3).lower(), m.group(4)
-            if kind == "warning" and text.startswith(ENGRAVING_COMPLAINTS):
+            if text.startswith(ENGRAVING_COMPLAINTS):  # abcm2ps calls "too much shrunk" an error
                 kind = "engraving"
             messages.append(_message("abcm2ps", kind, text, m.group(1), m.group(2)))
         else:  # e.g. "Line 5: Unexpected EOF in header definition" before a failure
             messages.append(_message("abcm2ps", "error" if rc else "warning", line))
-    if rc != 0 and not any(m["kind"] == "error" for m in messages):
+    if rc != 0 and not any(m["kind"] in ("error", "engraving") for m in messages):
         messages.append(_message("abcm2ps", "error", "exit code %s: %s" % (rc, out.strip()[-200:])))
     return messages
 

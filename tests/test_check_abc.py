@@ -135,6 +135,20 @@ def test_novel_lines_and_longest_copy_in_report():
 
 # ---------------------------------------------------------------- without the tools
 
+def test_engraving_complaints_are_no_errors_even_when_abcm2ps_calls_them_so(monkeypatch):
+    """abcm2ps 8.14 prints "error: Line too much shrunk" and exits 1 for a crowded line:
+    layout, not music, so the tune stays valid."""
+    out = ("abcm2ps-8.14.14 (2022-12-19)\nFile tune.abc\n"
+           "tune.abc:17:19: error: Line too much shrunk (700/816pt of 682pt)\n"
+           "tune.abc:20:1: warning: Line overfull (654pt of 652pt)\n")
+    monkeypatch.setattr(check_abc, "_run", lambda args, cwd: (1, out))
+    messages = check_abc._abcm2ps("unused")
+    assert [m["kind"] for m in messages] == ["engraving", "engraving"]
+    monkeypatch.setattr(check_abc, "_run", lambda args, cwd: (
+        1, out + "tune.abc:21:3: error: Bad character 'V'\n"))
+    assert [m["kind"] for m in check_abc._abcm2ps("unused")] == ["engraving", "engraving", "error"]
+
+
 def test_missing_tools_still_writes_sample_and_report(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert check_abc.missing_tools() == ["abc2midi", "abc2abc", "abcm2ps"]
