@@ -1,9 +1,9 @@
 """Judge a trained model's music: N sampled tunes checked with the ABC tools.
 
 Samples --tunes tunes (50), each with the prime `X:` and its own seed (--first_seed, the
-next, ...), with the in-graph sampler and the model's stored sampling settings
-(train.py's --sample_temperature and --sample_type) unless --temperature or --sample say
-otherwise. Keeps the first complete tune of each sample (a sample without one counts as
+next, ...), with the model's stored sampler and sampling settings (train.py's
+--sample_sampler, --sample_temperature and --sample_type) unless --sampler, --temperature
+or --sample say otherwise. Keeps the first complete tune of each sample (a sample without one counts as
 an invalid tune), checks them with bach/check_abc.py against the corpus, and prints:
 valid tunes, bars of the wrong length, novel voice lines (not verbatim in the corpus),
 the longest copy, and the model's bits per character on the pieces training never saw
@@ -19,6 +19,7 @@ import re
 import sys
 import time
 
+from sample import stored_sampler
 from utils import OneLineParser, UserError, load_save_dir, write_json_atomically
 
 DEFAULT_CORPUS = os.path.join("data", "bach", "original.txt")
@@ -40,6 +41,8 @@ def build_parser():
                    help="default: the model's stored one (1.0, the chapter's, if none)")
     p.add_argument("--sample", type=int, default=None, choices=(0, 1, 2, 3),
                    help="sampling type as sample.py's; default: the model's stored one (1)")
+    p.add_argument("--sampler", default=None, choices=("graph", "checked"),
+                   help="as sample.py's; default: the model's stored one (graph)")
     p.add_argument("--corpus", default=DEFAULT_CORPUS,
                    help="ABC corpus for novelty (default %(default)s)")
     p.add_argument("--report", default=None, help="JSON report (default SAVE_DIR/evaluation.json)")
@@ -104,17 +107,19 @@ def heldout_bpc(tf, config, ckpt):
 
 
 def sample_tunes(tf, config, chars, ckpt, count, num, prime, first_seed, temperature,
-                 sampling_type):
-    """(samples, tunes): each sample's text and its first complete tune (None if none)."""
-    from sample import load_model
-    model, sess = load_model(tf, config, chars, ckpt, "graph")
-    vocab = {c: i for i, c in enumerate(chars)}
-    samples = []
+                 sampling_type, sampler="graph"):
+    """(samples, tunes, stats): each sample's text, its first complete tune (None if none)
+    and the checked sampler's figures (None for each sample of the graph sampler)."""
+    from sample import generate, load_model
+    model, sess = load_model(tf, config, chars, ckpt, sampler)
+    samples, stats = [], []
     with sess:
         for seed in range(first_seed, first_seed + count):
-            samples.append(model.sample_fast(sess, chars, vocab, num, prime, sampling_type,
-                                             temperature, seed))
-    return samples, [first_complete_tune(s) for s in samples]
+            text, checked = generate(model, sess, chars, num, prime, sampling_type,
+                                     temperature, seed, sampler)
+            samples.append(text)
+            stats.append(checked)
+    return samples, [first_complete_tune(s) for s in samples], stats
 
 
 def evaluate(args):
@@ -137,12 +142,16 @@ def evaluate(args):
     if missing:
         raise UserError(check_abc.missing_tools_message(missing))
     temperature, sampling_type = sampling_settings(config, args.temperature, args.sample)
+    sampler = args.sampler or stored_sampler(config)
+    if sampler == "loop":  # the same draws as graph, only slower
+        sampler = "graph"
 
     from tfcompat import tf_v1
     tf = tf_v1(args.verbose)
     start = time.time()
-    samples, tunes = sample_tunes(tf, config, chars, ckpt, args.tunes, args.n, args.prime,
-                                  args.first_seed, temperature, sampling_type)
+    samples, tunes, stats = sample_tunes(tf, config, chars, ckpt, args.tunes, args.n,
+                                         args.prime, args.first_seed, temperature,
+                                         sampling_type, sampler)
     sample_s = time.time() - start
     bpc, heldout = heldout_bpc(tf, config, ckpt)
     complete = [t + "\n" for t in tunes if t is not None]  # + blank line: judged complete
@@ -158,7 +167,8 @@ def evaluate(args):
     result = {
         "save_dir": args.save_dir, "checkpoint": ckpt, "prime": args.prime,
         "seeds": [args.first_seed, args.first_seed + args.tunes - 1], "chars_per_sample": args.n,
-        "temperature": temperature, "sample_type": sampling_type,
+        "temperature": temperature, "sample_type": sampling_type, "sampler": sampler,
+        "checked_sampler": checked_totals(stats),
         "samples": args.tunes, "complete_tunes": len(complete),
         "valid_tunes": valid, "valid_fraction": valid / float(args.tunes),
         "bars": report["bars"] if report else 0,
@@ -174,15 +184,32 @@ def evaluate(args):
     return result
 
 
+def checked_totals(stats):
+    """The checked sampler's figures summed over the samples, or None for another sampler."""
+    stats = [s for s in stats if s]
+    if not stats:
+        return None
+    totals = {key: sum(s[key] for s in stats) for key in ("drawn", "kept", "rejected",
+                                                           "backtracks")}
+    totals["unchecked_samples"] = sum(1 for s in stats if not s["checked"])
+    reasons = {}
+    for s in stats:
+        for reason, count in s["reasons"].items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    totals["reasons"] = dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:20])
+    return totals
+
+
 def _percent(value):
     return "n/a" if value is None else "%.1f%%" % (100.0 * value)
 
 
 def summary_lines(r):
-    return [
-        "model: %s (temperature %g, sampling type %d, prime %r, seeds %d-%d, %d characters each)"
-        % (r["checkpoint"], r["temperature"], r["sample_type"], r["prime"], r["seeds"][0],
-           r["seeds"][1], r["chars_per_sample"]),
+    lines = [
+        "model: %s (%s sampler, temperature %g, sampling type %d, prime %r, seeds %d-%d, "
+        "%d characters each)"
+        % (r["checkpoint"], r["sampler"], r["temperature"], r["sample_type"], r["prime"],
+           r["seeds"][0], r["seeds"][1], r["chars_per_sample"]),
         "tunes: %d samples, %d with a complete tune" % (r["samples"], r["complete_tunes"]),
         "valid: %d of %d (%s)" % (r["valid_tunes"], r["samples"], _percent(r["valid_fraction"])),
         "bad bars: %s of %s (%s)" % (r["bad_bars"], r["bars"], _percent(r["bad_bar_fraction"])),
@@ -192,6 +219,14 @@ def summary_lines(r):
         "held-out bits per character: %s (%s)"
         % ("n/a" if r["heldout_bpc"] is None else "%.3f" % r["heldout_bpc"], r["heldout"]),
     ]
+    checked = r.get("checked_sampler")
+    if checked:
+        lines.append("checked sampler: %d characters drawn for %d kept (%.1f per kept), %d bars "
+                     "or lines drawn again, %d backtracks, %d samples gave up checking"
+                     % (checked["drawn"], checked["kept"],
+                        checked["drawn"] / float(max(checked["kept"], 1)), checked["rejected"],
+                        checked["backtracks"], checked["unchecked_samples"]))
+    return lines
 
 
 def main(argv=None):

@@ -170,10 +170,14 @@ class Model():
             char = pred
         return ret
 
-    def build_sampler(self, chars):
+    def build_sampler(self, chars, with_states=False):
         """The in-graph sampler: all characters in one session.run (a tf.while_loop over the
         cell), drawing from the same softmax with the same temperature and sampling types.
-        Call once, on an `infer` model, before the session restores the checkpoint."""
+        Call once, on an `infer` model, before the session restores the checkpoint.
+        with_states: it can also start from a given state (`sampler_state`, the cells' c
+        and h side by side) and returns, for each character it drew, the state that goes
+        with it as the next input (`sampler_states`): what the checked sampler needs to go
+        back to any point."""
         args = self.args
         self.sampler_prime = tf.placeholder(tf.int32, [None], name="sampler_prime")
         self.sampler_num = tf.placeholder(tf.int32, [], name="sampler_num")
@@ -219,8 +223,11 @@ class Model():
                     x = h
                 return x, tuple(new_state)
 
-            zeros = tf.zeros([1, size])
-            state = tuple((zeros, zeros) for _ in range(args.num_layers))
+            packed_size = 2 * size * args.num_layers
+            self.sampler_state = tf.placeholder_with_default(
+                tf.zeros([1, packed_size]), [1, packed_size], name="sampler_state")
+            parts = tf.split(self.sampler_state, 2 * args.num_layers, axis=1)
+            state = tuple((parts[2 * k], parts[2 * k + 1]) for k in range(args.num_layers))
             prime_len = tf.shape(self.sampler_prime)[0]
 
             def prime_step(i, state):
@@ -230,7 +237,7 @@ class Model():
             _, state = tf.while_loop(lambda i, _: i < prime_len - 1, prime_step,
                                      (tf.constant(0), state), back_prop=False, parallel_iterations=1)
 
-            def step(i, prev_id, char_id, state, out):
+            def step(i, prev_id, char_id, state, out, states_out):
                 # SAMPLER_UNROLL characters per iteration: the loop's own bookkeeping ops
                 # cost as much as a character's arithmetic, so they run less often.
                 # The draw is Gumbel-max: argmax(logits + Gumbel noise) is distributed as
@@ -239,25 +246,38 @@ class Model():
                     [SAMPLER_UNROLL, self.args.vocab_size], tf.stack([self.sampler_seed, i]),
                     minval=np.finfo(np.float32).tiny, maxval=1.0)
                 noise = tf.unstack(-tf.log(-tf.log(uniform)))
-                ids = []
+                ids, states = [], []
                 for k in range(SAMPLER_UNROLL):
                     h, state = lstm(char_id, state)
+                    if with_states:
+                        states.append(tf.concat([t for pair in state for t in pair], 1))
                     logits = tf.matmul(h, softmax_w) + softmax_b
                     draw = tf.gather(draw_next, char_id) * (1.0 - tf.gather(keep_tie, prev_id))
                     logits += noise[k] * draw
                     prev_id, char_id = char_id, tf.argmax(logits, 1, output_type=tf.int32)
                     ids.append(char_id)
-                return i + 1, prev_id, char_id, state, out.write(i, tf.concat(ids, 0))
+                if with_states:
+                    states_out = states_out.write(i, tf.concat(states, 0))
+                return i + 1, prev_id, char_id, state, out.write(i, tf.concat(ids, 0)), states_out
 
             steps = (self.sampler_num + SAMPLER_UNROLL - 1) // SAMPLER_UNROLL
             out = tf.TensorArray(tf.int32, size=steps, element_shape=[SAMPLER_UNROLL])
+            states_out = tf.TensorArray(tf.float32, size=steps if with_states else 0,
+                                        element_shape=[SAMPLER_UNROLL, packed_size])
             before_last = self.sampler_prime[tf.maximum(prime_len - 2, 0)]
-            _, _, _, _, out = tf.while_loop(
+            # The character before the prime's last, when the prime is one character and
+            # the state is given (it decides sampling type 3's draw after a tied bar line).
+            self.sampler_before = tf.placeholder_with_default(
+                tf.reshape(before_last, [1]), [1], name="sampler_before")
+            _, _, _, _, out, states_out = tf.while_loop(
                 lambda i, *_: i < steps, step,
-                (tf.constant(0), tf.reshape(before_last, [1]),
-                 tf.reshape(self.sampler_prime[-1], [1]), state, out),
+                (tf.constant(0), self.sampler_before,
+                 tf.reshape(self.sampler_prime[-1], [1]), state, out, states_out),
                 back_prop=False, parallel_iterations=1)
             self.sampler_output = tf.reshape(out.stack(), [-1])[:self.sampler_num]
+            if with_states:
+                self.sampler_states = tf.reshape(states_out.stack(),
+                                                 [-1, packed_size])[:self.sampler_num]
 
     def _cell_weights(self):
         """Each layer's kernel and bias, found by name (the same on both TensorFlow lines)."""
@@ -277,3 +297,22 @@ class Model():
             self.sampler_type: sampling_type, self.temperature: temperature,
             self.sampler_seed: seed})
         return prime + "".join(chars[i] for i in ids)
+
+    def sample_checked(self, sess, chars, vocab, num=200, prime="X:1\n", sampling_type=1,
+                       temperature=1.0, seed=0):
+        """Like sample_fast, but each tune's header, bars and lines must pass
+        abc_bars.TuneChecker; what fails is drawn again (checked_sampler.py). Needs
+        build_sampler(chars, with_states=True). Returns (text, stats)."""
+        from checked_sampler import CheckedSampler
+        sampler = CheckedSampler(self, sess, chars, vocab, sampling_type, temperature, seed)
+        return sampler.run(prime, num)
+
+    def step_state(self, sess, char_id, packed_state):
+        """The sampler's packed state (the cells' c and h side by side) after one more
+        character, run through the chapter's one-step graph."""
+        parts = np.split(packed_state, 2 * len(self.initial_state), axis=1)
+        feed = {self.input_data: [[char_id]]}
+        for k, (c, h) in enumerate(self.initial_state):
+            feed[c], feed[h] = parts[2 * k], parts[2 * k + 1]
+        state = sess.run(self.final_state, feed)
+        return np.concatenate([t for pair in state for t in pair], axis=1)

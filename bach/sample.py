@@ -7,6 +7,7 @@ header. The chapter's prime `x:1\\n` is no ABC header (ABC wants `X:`), so the d
     python bach/sample.py
     python bach/sample.py -n 3000 --prime 'X:1\\nT:' --seed 7 --output samples/sample.abc
     python bach/sample.py --sampler loop           # the chapter's one-run-per-character loop
+    python bach/sample.py --sampler checked        # bars of the wrong length drawn again
     python bach/sample.py --render samples         # ABC check, MIDI and scores (bach/check_abc.py)
 """
 import argparse
@@ -14,7 +15,7 @@ import os
 import re
 import sys
 
-from utils import OneLineParser, UserError, load_save_dir
+from utils import SAMPLERS, OneLineParser, UserError, load_save_dir
 
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
 
@@ -47,9 +48,11 @@ def build_parser():
                    help="divides the logits: below 1 is more conservative (default: the "
                         "model's stored one, train.py --sample_temperature; 1.0 if none)")
     p.add_argument("--seed", type=int, default=None, help="makes the sample reproducible")
-    p.add_argument("--sampler", choices=("graph", "loop"), default="graph",
+    p.add_argument("--sampler", choices=SAMPLERS, default=None,
                    help="graph: all characters in one session.run (tf.while_loop); loop: the "
-                        "chapter's session.run per character (default %(default)s)")
+                        "chapter's session.run per character; checked: graph, drawing again "
+                        "any bar of the wrong length or broken tie (default: the model's "
+                        "stored one, train.py --sample_sampler; graph if none)")
     p.add_argument("--output", default=None, help="also write the sample to this file")
     p.add_argument("--render", metavar="DIR", default=None,
                    help="check the ABC and write DIR/sample.abc, MIDI, scores and report.json")
@@ -63,8 +66,8 @@ def load_model(tf, config, chars, ckpt, sampler):
     graph = tf.Graph()
     with graph.as_default():
         model = Model(argparse.Namespace(**config), infer=True)
-        if sampler == "graph":
-            model.build_sampler(chars)
+        if sampler in ("graph", "checked"):
+            model.build_sampler(chars, with_states=sampler == "checked")
         saver = tf.train.Saver(model.model_variables)
         sess = tf.Session(graph=graph)
         try:
@@ -77,12 +80,33 @@ def load_model(tf, config, chars, ckpt, sampler):
 
 
 def generate(model, sess, chars, num, prime, sampling_type, temperature, seed, sampler):
+    """(text, stats): stats are the checked sampler's (model.sample_checked), else None."""
     import numpy as np
     vocab = {c: i for i, c in enumerate(chars)}
     if sampler == "loop":
         return model.sample(sess, chars, vocab, num, prime, sampling_type, temperature,
-                            rng=np.random.RandomState(seed))
-    return model.sample_fast(sess, chars, vocab, num, prime, sampling_type, temperature, seed)
+                            rng=np.random.RandomState(seed)), None
+    if sampler == "checked":
+        return model.sample_checked(sess, chars, vocab, num, prime, sampling_type, temperature,
+                                    seed)
+    return model.sample_fast(sess, chars, vocab, num, prime, sampling_type, temperature,
+                             seed), None
+
+
+def checked_summary(stats):
+    """One line on what the checked sampler drew again."""
+    line = ("checked sampler: %d characters drawn for %d kept, %d bars or lines drawn again, "
+            "%d backtracks" % (stats["drawn"], stats["kept"], stats["rejected"],
+                               stats["backtracks"]))
+    if not stats["checked"]:
+        line += "; gave up: the end of the sample is unchecked"
+    return line
+
+
+def stored_sampler(config):
+    """The sampler train.py stored for the model (--sample_sampler), else graph."""
+    sampler = config.get("sample_sampler", "graph")
+    return sampler if sampler in SAMPLERS else "graph"
 
 
 def corpus_text(config):
@@ -138,6 +162,8 @@ def main(argv=None):
             args.temperature = float(config.get("sample_temperature", 1.0))
         if args.sample is None:
             args.sample = int(config.get("sample_type", 1))
+        if args.sampler is None:
+            args.sampler = stored_sampler(config)
         if args.render:
             try:
                 import check_abc  # noqa: F401
@@ -150,9 +176,11 @@ def main(argv=None):
         tf = tf_v1(args.verbose)
         model, sess = load_model(tf, config, chars, ckpt, args.sampler)
         with sess:
-            text = generate(model, sess, chars, args.n, prime, args.sample, args.temperature,
-                            seed, args.sampler)
+            text, stats = generate(model, sess, chars, args.n, prime, args.sample,
+                                   args.temperature, seed, args.sampler)
         print(text)
+        if stats:
+            sys.stderr.write(checked_summary(stats) + "\n")
         if args.output:
             write_text(args.output, text)
         if args.render:

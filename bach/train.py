@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from utils import (MODEL_SETTINGS, OneLineParser, TextLoader, UserError, load_save_dir,
-                   write_json_atomically)
+from utils import (MODEL_SETTINGS, SAMPLERS, OneLineParser, TextLoader, UserError,
+                   load_save_dir, write_json_atomically)
 
 
 # Configurations chosen in bach/EXPERIMENTS.md; the defaults above stay the chapter's.
@@ -75,6 +75,8 @@ def build_parser():
     p.add_argument("--sample_type", type=int, default=1, choices=(0, 1, 2, 3),
                    help="sampling type they use for it, as sample.py's --sample "
                         "(default %(default)s, the chapter's)")
+    p.add_argument("--sample_sampler", default="graph", choices=SAMPLERS,
+                   help="sampler they use for it, as sample.py's --sampler (default %(default)s)")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,
                    help="a tested configuration (flags given beside it win): 'best' is the one "
                         "bach/EXPERIMENTS.md chose, see bach/README.md")

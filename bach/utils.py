@@ -12,6 +12,9 @@ import numpy as np
 PIECE_HEADER = "X:"
 # Settings that shape the variables: a checkpoint only loads into the same ones.
 MODEL_SETTINGS = ("rnn_size", "num_layers")
+# sample.py's --sampler: graph (all characters in one session.run), loop (the chapter's
+# session.run per character), checked (graph in chunks, bars checked: model.sample_checked).
+SAMPLERS = ("graph", "loop", "checked")
 
 
 class UserError(Exception):

@@ -305,8 +305,8 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
                 # Drawn after the space (bar line) only; then the most likely follows.
                 for text in graph[:20]:
                     if text[0] not in (" \n" if sampling_type == 2 else "|\n"):
-                        best = sample.generate(model, sess, chars, 1, prime + text[0], 0,
-                                               1.0, 0, "graph")
+                        best, _ = sample.generate(model, sess, chars, 1, prime + text[0], 0,
+                                                  1.0, 0, "graph")
                         assert text[1] == best[-1], text
 
 
@@ -320,11 +320,69 @@ def test_bar_line_sampling_keeps_ties(trained):
     model, sess = sample.load_model(tf, config, chars, ckpt, "graph")
     with sess:
         kwargs = dict(prime="[V:1]d2-|", count=30, length=1, sampling_type=3, temperature=3.0)
-        best = sample.generate(model, sess, chars, 1, "[V:1]d2-|", 0, 1.0, 0, "graph")[-1]
+        best = sample.generate(model, sess, chars, 1, "[V:1]d2-|", 0, 1.0, 0, "graph")[0][-1]
         for sampler in ("graph", "loop"):
             assert set(sampler_draws(model, sess, chars, sampler, **kwargs)) == {best}
         kwargs["prime"] = "[V:1]d2|"
         assert len(set(sampler_draws(model, sess, chars, "graph", **kwargs))) > 1
+
+
+def test_sampler_state_input_continues_where_it_left_off(trained):
+    """The checked sampler restarts the in-graph sampler from a returned state: with the
+    most likely character each time, the continuation is the same text."""
+    from tfcompat import tf_v1
+    tf = tf_v1()
+    sample = load_script("bach/sample.py")
+    config, chars, ckpt = utils.load_save_dir(trained["save_dir"])
+    model, sess = sample.load_model(tf, config, chars, ckpt, "checked")
+    vocab = {c: i for i, c in enumerate(chars)}
+    with sess:
+        def run(feed):
+            feed.update({model.sampler_type: 0, model.sampler_seed: 0})
+            return sess.run([model.sampler_output, model.sampler_states], feed)
+        ids, states = run({model.sampler_prime: [vocab[c] for c in "X:1\nK:G\n"],
+                           model.sampler_num: 30})
+        assert states.shape == (30, 2 * 16)
+        more, _ = run({model.sampler_prime: [ids[9]], model.sampler_before: [ids[8]],
+                       model.sampler_state: states[9:10], model.sampler_num: 20})
+        assert list(more) == list(ids[10:30])
+
+
+def test_checked_sampler_keeps_only_what_the_checker_accepts(trained):
+    from tfcompat import tf_v1
+    tf = tf_v1()
+    sample = load_script("bach/sample.py")
+    abc_bars = load_script("bach/abc_bars.py")
+    config, chars, ckpt = utils.load_save_dir(trained["save_dir"])
+    model, sess = sample.load_model(tf, config, chars, ckpt, "checked")
+    with sess:
+        runs = [sample.generate(model, sess, chars, 300, "X:", 1, 1.0, 5, "checked")
+                for _ in range(2)]
+    (text, stats), again = runs
+    assert again == runs[0]  # reproducible with the seed
+    assert text.startswith("X:") and len(text) == 302
+    assert stats["kept"] == 300 and stats["drawn"] >= 300 and stats["rejected"] > 0
+    checker = abc_bars.TuneChecker()
+    verdicts = [checker.feed(c) for c in text[:2 + stats["checked_chars"]]]
+    assert not [v for v in verdicts if isinstance(v, abc_bars.Rejected)]
+    assert sum(stats["reasons"].values()) == stats["rejected"]
+
+
+def test_sample_and_evaluate_with_the_checked_sampler(trained_options, tmp_path):
+    save = trained_options["save_dir"]
+    proc = run_script("bach/sample.py", "--save_dir", save, "-n", "200", "--seed", "2",
+                      "--prime", "X:", "--sampler", "checked")
+    assert proc.returncode == 0 and proc.stdout.startswith("X:"), proc.stderr
+    assert "checked sampler: " in proc.stderr and "characters drawn for 200 kept" in proc.stderr
+    report_path = tmp_path / "eval.json"
+    corpus = os.path.join(trained_options["data_dir"], "original.txt")
+    proc = run_script("bach/evaluate.py", "--save_dir", save, "--tunes", "2", "-n", "200",
+                      "--corpus", corpus, "--report", str(report_path), "--sampler", "checked")
+    assert proc.returncode == 0, proc.stderr
+    with open(str(report_path), encoding="utf-8") as f:
+        report = json.load(f)
+    assert report["sampler"] == "checked" and report["checked_sampler"]["kept"] == 400
+    assert "checked sampler: " in proc.stdout
 
 
 def test_render_writes_sample_abc(trained, tmp_path, capsys):
@@ -509,7 +567,8 @@ def test_preset_fills_defaults_and_given_flags_win():
     parser = train.build_parser()
     chapter = train.parse_args(parser, [])
     assert (chapter.rnn_size, chapter.num_layers, chapter.keep_prob, chapter.sample_temperature,
-            chapter.sample_type, chapter.align_pieces) == (64, 1, 1.0, 1.0, 1, False)
+            chapter.sample_type, chapter.align_pieces, chapter.sample_sampler) == (
+        64, 1, 1.0, 1.0, 1, False, "graph")
     parser = train.build_parser()
     best = train.parse_args(parser, ["--preset", "best"])
     for name, value in train.PRESETS["best"].items():
