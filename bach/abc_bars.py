@@ -81,15 +81,16 @@ def _length(text, i):
     """(multiplier, next index) of the length after a note: 2, /2, 3/2, /, //."""
     m = _LENGTH.match(text, i)
     num, slashes, den = m.group(1), m.group(2), m.group(3)
+    at_end = m.end() >= len(text)  # "c/0" may still become "c/05"
+    if den and int(den) == 0:
+        raise AbcSyntaxError("length %r divides by zero" % m.group(0), unfinished=at_end)
     value = Fraction(int(num) if num else 1)
     if slashes:
         value /= int(den) if den else 2 ** len(slashes)
         if den and len(slashes) > 1:
             raise AbcSyntaxError("bad length %r" % m.group(0))
-    elif den:  # digits only: already in num
-        pass
     if value == 0:
-        raise AbcSyntaxError("zero length %r" % m.group(0))
+        raise AbcSyntaxError("zero length %r" % m.group(0), unfinished=at_end)
     return value, m.end()
 
 

@@ -52,7 +52,8 @@ def test_bar_faults_are_named():
     for bad, why in (("A'2 B4", "after A"), ("c,2 B4", "after c"),
                      ("=^G2 B4", "accidental without a note"), ("^^^G6", "accidental"),
                      ("d2>c4", "different lengths"), ("G2 V B2", "unexpected 'V'"),
-                     ("-G2 B4", "tie after no note"), ("", "empty bar")):
+                     ("-G2 B4", "tie after no note"), ("", "empty bar"),
+                     ("c/0 B4", "divides by zero"), ("c0 B6", "zero length")):
         assert why in check(bad, 6)[0], bad
 
 
@@ -156,3 +157,24 @@ def test_lines_and_tunes_no_longer_than_the_corpus_ones():
     assert len(long_tune) > abc_bars.MAX_TUNE_CHARS
     assert rejections(long_tune + "\n") == []
     assert rejections(long_tune + "[")[0][1].startswith("the tune is over")
+
+
+def test_checker_never_fails_on_random_text():
+    """Whatever a model writes, the checker answers (a crash would end a long evaluation):
+    random characters of the corpus' alphabet, going back at each refusal as the sampler does."""
+    import random
+    alphabet = " 2,|/GBAzFDE4\nd:C3cV[]1e^gfa-6=(8_b<'.inos5JKLMQSTXhrt0l79m>"
+    rng = random.Random(0)
+    verdicts = set()
+    for _ in range(500):
+        checker = abc_bars.TuneChecker()
+        feed(HEADER + "[V:1]", checker)
+        saved = checker.snapshot()
+        for _ in range(100):
+            verdict = checker.feed(rng.choice(alphabet))
+            verdicts.add(type(verdict))
+            if isinstance(verdict, abc_bars.Rejected):
+                checker.restore(saved)
+            elif verdict == abc_bars.ACCEPT:
+                saved = checker.snapshot()
+    assert abc_bars.Rejected in verdicts and str in verdicts
