@@ -35,11 +35,16 @@ class AbcSyntaxError(ValueError):
 
 class Event(object):
     """A note, chord or rest: its duration in units of L:, the pitches it sounds (empty for
-    a rest), and the pitches tied to the next event."""
-    __slots__ = ("duration", "pitches", "tied")
+    a rest) with the accidental written on each ('' if none), and the (pitch, accidental)
+    pairs tied to the next event."""
+    __slots__ = ("duration", "accidentals", "tied")
 
-    def __init__(self, duration, pitches, tied=frozenset()):
-        self.duration, self.pitches, self.tied = duration, pitches, tied
+    def __init__(self, duration, accidentals, tied=frozenset()):
+        self.duration, self.accidentals, self.tied = duration, accidentals, tied
+
+    @property
+    def pitches(self):
+        return frozenset(self.accidentals)
 
 
 def parse_fraction(text, what):
@@ -49,9 +54,12 @@ def parse_fraction(text, what):
     if text in special:
         return special[text]
     m = re.match(r"^(\d+)/(\d+)$", text)
-    if not m or int(m.group(2)) == 0 or int(m.group(1)) == 0:
+    if not m or int(m.group(1)) == 0:
         raise AbcSyntaxError("%s %r is not a fraction like 3/4" % (what, text))
-    return Fraction(int(m.group(1)), int(m.group(2)))
+    denominator = int(m.group(2))
+    if denominator & (denominator - 1) or not denominator:  # abc2midi: "is not a power of 2"
+        raise AbcSyntaxError("%s %r: the denominator is not a power of 2" % (what, text))
+    return Fraction(int(m.group(1)), denominator)
 
 
 def header_fields(header_text):
@@ -95,12 +103,14 @@ def _length(text, i):
 
 
 def _pitch(text, i):
-    """(pitch number, next index) of a note letter with accidentals and octave marks.
-    Accidentals are read but not part of the number: a tie joins written pitches."""
+    """(pitch number, accidental, next index) of a note: its letter and octave marks make
+    the number (C=0, c=7, c'=14), its accidental ('', ^, ^^, _, __ or =) stays apart."""
+    start = i
     if i < len(text) and text[i] in "^_":  # ^ ^^ _ __ =, not =^ or ^^^
         i += 2 if text[i + 1:i + 2] == text[i] else 1
     elif i < len(text) and text[i] == "=":
         i += 1
+    accidental = text[start:i]
     if i >= len(text) or text[i] not in NOTE_LETTERS:
         raise AbcSyntaxError("accidental without a note", unfinished=i >= len(text))
     letter = text[i]
@@ -113,7 +123,7 @@ def _pitch(text, i):
             raise AbcSyntaxError("%r after %s" % (text[i], letter))
         number += 7 if text[i] == "'" else -7
         i += 1
-    return number, i
+    return number, accidental, i
 
 
 def parse_bar(text):
@@ -154,9 +164,9 @@ def parse_bar(text):
         elif c == ")":
             i += 1
         elif c == "-":
-            if not events or events[-1].tied or not events[-1].pitches:
+            if not events or events[-1].tied or not events[-1].accidentals:
                 raise AbcSyntaxError("tie after no note")
-            events[-1].tied = events[-1].pitches
+            events[-1].tied = frozenset(events[-1].accidentals.items())
             i += 1
         elif c in BROKEN:
             run = len(re.match(r"%s+" % re.escape(c), text[i:]).group(0))
@@ -166,31 +176,31 @@ def parse_bar(text):
             events[-1].duration *= broken_before
             i += 1
         elif c == "[":
-            pitches, lengths, tied = [], [], []
+            accidentals, lengths, tied = {}, [], []
             i += 1
             while i < n and text[i] != "]":
                 if text[i] in " \t":
                     i += 1
                     continue
-                number, i = _pitch(text, i)
+                number, accidental, i = _pitch(text, i)
                 length, i = _length(text, i)
-                pitches.append(number)
+                accidentals[number] = accidental
                 lengths.append(length)
                 if i < n and text[i] == "-":  # [g-d]: this note alone is tied
-                    tied.append(number)
+                    tied.append((number, accidental))
                     i += 1
-            if i >= n or not pitches:
+            if i >= n or not accidentals:
                 raise AbcSyntaxError("chord not closed" if i >= n else "empty chord",
                                      unfinished=i >= n)
             multiplier, i = _length(text, i + 1)
-            add(Event(lengths[0] * multiplier, frozenset(pitches), frozenset(tied)), i >= n)
+            add(Event(lengths[0] * multiplier, accidentals, frozenset(tied)), i >= n)
         elif c in NOTE_LETTERS or c in ACCIDENTALS:
-            number, i = _pitch(text, i)
+            number, accidental, i = _pitch(text, i)
             length, i = _length(text, i)
-            add(Event(length, frozenset([number])), i >= n)
+            add(Event(length, {number: accidental}), i >= n)
         elif c in REST_LETTERS:
             length, i = _length(text, i + 1)
-            add(Event(length, frozenset()), i >= n)
+            add(Event(length, {}), i >= n)
         else:
             raise AbcSyntaxError("unexpected %r" % c)
     if broken_next is not None:
@@ -203,10 +213,10 @@ def duration(events):
 
 
 def check_bar(text, units, tied_in=frozenset(), last=False):
-    """(None, pitches tied out of the bar) if `text` is one whole bar of `units` whose ties
-    each land on a note of the same pitch (`tied_in`: pitches tied into it from the voice's
-    previous bar); otherwise (what is wrong, None). The `last` bar of a tune may be short,
-    as in the corpus (abc2abc judges no bar that no bar line closes)."""
+    """(None, notes tied out of the bar) if `text` is one whole bar of `units` whose ties
+    each land on a note of the same pitch (`tied_in`: the (pitch, accidental) pairs tied
+    into it from the voice's previous bar); otherwise (what is wrong, None). The `last` bar
+    of a tune may be short, as in the corpus (abc2abc judges no bar that no bar line closes)."""
     try:
         events = parse_bar(text)
     except AbcSyntaxError as e:
@@ -216,11 +226,15 @@ def check_bar(text, units, tied_in=frozenset(), last=False):
     length = duration(events)
     if length != units and not (last and length < units):
         return "bar is %s units, not %s" % (length, units), None
-    pending = tied_in
+    pending, across = tied_in, True
     for event in events:
-        if pending and not pending <= event.pitches:
-            return "tie to a different pitch", None
-        pending = event.tied
+        for number, accidental in pending:
+            written = event.accidentals.get(number)
+            # abc2midi: inside a bar, G4- _G2 is no tie (^c2- c2 is: the sharp carries
+            # on); across a bar line only the letter and octave must match.
+            if written is None or (not across and written not in ("", accidental)):
+                return "tie to a different pitch", None
+        pending, across = event.tied, False
     return None, pending
 
 

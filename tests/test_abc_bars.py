@@ -44,9 +44,17 @@ def test_bar_faults_are_named():
     assert check("G2 B2 d2", 6) == (None, frozenset())
     assert check("G2 B2 d2 e", 6)[0] == "bar is 7 units, not 6"
     assert check("G2 B2 d2", 6, last=True)[0] is None and check("G2 B2", 6, last=True)[0] is None
-    assert check("G2 B2 d2-", 6)[1] == frozenset([8])  # d (C=0, c=7), tied into the next bar
-    assert check("c2 B2 A2", 6, tied_in=frozenset([8]))[0] == "tie to a different pitch"
-    assert check("d2 B2 A2", 6, tied_in=frozenset([8]))[0] is None
+    d_tied = frozenset([(8, "")])  # d (C=0, c=7), no accidental
+    assert check("G2 B2 d2-", 6)[1] == d_tied
+    assert check("c2 B2 A2", 6, tied_in=d_tied)[0] == "tie to a different pitch"
+    assert check("d2 B2 A2", 6, tied_in=d_tied)[0] is None
+    # As abc2midi: inside a bar G4- _G2 is no tie, ^c- c is (the sharp carries on); across
+    # a bar line the accidental may change.
+    assert check("G4- _G2", 6)[0] == "tie to a different pitch"
+    assert check("^c4- c2", 6)[0] is None and check("^c4- ^c2", 6)[0] is None
+    assert check("B2 A2 ^c2-", 6)[1] == frozenset([(7, "^")])
+    assert check("c4 d2", 6, tied_in=frozenset([(7, "^")]))[0] is None
+    assert check("_c4 d2", 6, tied_in=frozenset([(7, "^")]))[0] is None
     assert check("[g-d]4 g2", 6)[0] is None
     assert check("[g-d]4 d2", 6)[0] == "tie to a different pitch"
     for bad, why in (("A'2 B4", "after A"), ("c,2 B4", "after c"),
@@ -72,6 +80,9 @@ def test_meter_from_header():
     assert abc_bars.bar_units({"M": "2/4"}) == (8, Fraction(1, 2))  # no L: 1/16 below 3/4
     with pytest.raises(abc_bars.AbcSyntaxError):
         abc_bars.bar_units({"L": "1/8"})
+    for meter, unit in (("3/14", "1/8"), ("3/4", "1/12"), ("3/4", "1/0")):
+        with pytest.raises(abc_bars.AbcSyntaxError, match="power of 2"):
+            abc_bars.bar_units({"M": meter, "L": unit})
 
 
 def test_checker_accepts_a_good_tune_bar_by_bar():
