@@ -57,9 +57,14 @@ def parse_fraction(text, what):
     if not m or int(m.group(1)) == 0:
         raise AbcSyntaxError("%s %r is not a fraction like 3/4" % (what, text))
     denominator = int(m.group(2))
-    if denominator & (denominator - 1) or not denominator:  # abc2midi: "is not a power of 2"
+    if not power_of_two(denominator):  # abc2midi: "14 b is not a power of 2"
         raise AbcSyntaxError("%s %r: the denominator is not a power of 2" % (what, text))
     return Fraction(int(m.group(1)), denominator)
+
+
+def power_of_two(number):
+    """The denominators abc2midi accepts, in M:, L:, Q: and note lengths."""
+    return number > 0 and not number & (number - 1)
 
 
 def header_fields(header_text):
@@ -89,9 +94,10 @@ def _length(text, i):
     """(multiplier, next index) of the length after a note: 2, /2, 3/2, /, //."""
     m = _LENGTH.match(text, i)
     num, slashes, den = m.group(1), m.group(2), m.group(3)
-    at_end = m.end() >= len(text)  # "c/0" may still become "c/05"
-    if den and int(den) == 0:
-        raise AbcSyntaxError("length %r divides by zero" % m.group(0), unfinished=at_end)
+    at_end = m.end() >= len(text)  # "c/0" may still become "c/05", "c/25" "c/256"
+    if den and not power_of_two(int(den)):
+        raise AbcSyntaxError("length %r: the divisor is not a power of 2" % m.group(0),
+                             unfinished=at_end)
     value = Fraction(int(num) if num else 1)
     if slashes:
         value /= int(den) if den else 2 ** len(slashes)
@@ -264,7 +270,7 @@ HEADER_VALUES = {
     "C": None,
     "M": re.compile(r"^(\d+/\d+|C\|?)$"),
     "L": re.compile(r"^\d+/\d+$"),
-    "Q": re.compile(r"^(\d+/\d+=)?\d+$"),
+    "Q": re.compile(r"^((\d+)/(\d+)=)?\d+$"),
     "V": re.compile(r"^\d+( clef=(treble|bass|alto|tenor))?$"),
     "K": re.compile(r"^[A-G][#b]?(m|maj|min|mix|dor|phr|lyd|loc)?$"),
 }
@@ -364,7 +370,9 @@ class TuneChecker(object):
             return Rejected("header field %s: is not one of %s"
                             % (m.group(1), "".join(HEADER_VALUES)))
         pattern = HEADER_VALUES[m.group(1)]
-        if pattern and not pattern.match(m.group(2).strip()):
+        value = pattern.match(m.group(2).strip()) if pattern else True
+        if not value or (m.group(1) == "Q" and value.group(3)
+                         and not power_of_two(int(value.group(3)))):
             return Rejected("header field %s: has a bad value" % m.group(1))
         if not line.startswith("K:"):
             return GO_ON

@@ -61,14 +61,15 @@ def test_bar_faults_are_named():
                      ("=^G2 B4", "accidental without a note"), ("^^^G6", "accidental"),
                      ("d2>c4", "different lengths"), ("G2 V B2", "unexpected 'V'"),
                      ("-G2 B4", "tie after no note"), ("", "empty bar"),
-                     ("c/0 B4", "divides by zero"), ("c0 B6", "zero length")):
+                     ("c/0 B4", "not a power of 2"), ("c0 B6", "zero length"),
+                     ("c/22 B4", "not a power of 2")):
         assert why in check(bad, 6)[0], bad
 
 
 def test_hopeless_only_when_no_continuation_can_help():
     # The last two notes may still change ("e2 f" could become "e2>f"), the ones before not.
     assert abc_bars.hopeless("G2 B2 d2 e2 f g", 6) == "bar longer than 6 units"
-    for unfinished in ("G2 ^", "G2 [Bd", "d2>", "d2<c", "G2 B2 d2 e2 f"):
+    for unfinished in ("G2 ^", "G2 [Bd", "d2>", "d2<c", "G2 B2 d2 e2 f", "c/2 d/0", "c/25"):
         assert abc_bars.hopeless(unfinished, 6) is None, unfinished
     assert abc_bars.hopeless("G2 V", 6) == "unexpected 'V'"
 
@@ -108,7 +109,8 @@ def test_checker_rejects_what_the_tools_reject():
     assert rejections(HEADER.replace("M:3/4\n", ""))[0][1] == "header: no M: field"
     assert rejections("X:1\nT:x\nG2 B2|\n")[0][1].startswith("header line 'G2 B2|'")
     # Header values abc2midi or abcm2ps refuse ("Unknown mode", "Invalid tempo", no X: number).
-    for field, bad in (("K", "Glef"), ("Q", "1/4=6o"), ("X", "1a"), ("V", "2 clef=bas")):
+    for field, bad in (("K", "Glef"), ("Q", "1/4=6o"), ("Q", "1/14=94"), ("X", "1a"),
+                       ("V", "2 clef=bas")):
         text = "X:%s\n" % bad if field == "X" else "X:1\nT:t\n%s:%s\n" % (field, bad)
         assert rejections(text)[0][1] == "header field %s: has a bad value" % field, field
     assert rejections("X:1\nW:words\n")[0][1].startswith("header field W: is not one of")
