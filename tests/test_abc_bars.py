@@ -62,14 +62,15 @@ def test_bar_faults_are_named():
                      ("d2>c4", "different lengths"), ("G2 V B2", "unexpected 'V'"),
                      ("-G2 B4", "tie after no note"), ("", "empty bar"),
                      ("c/0 B4", "not a power of 2"), ("c0 B6", "zero length"),
-                     ("c/22 B4", "not a power of 2")):
+                     ("c/22 B4", "not a power of 2"), ("B4 (3ab", "tuplet not finished")):
         assert why in check(bad, 6)[0], bad
 
 
 def test_hopeless_only_when_no_continuation_can_help():
     # The last two notes may still change ("e2 f" could become "e2>f"), the ones before not.
     assert abc_bars.hopeless("G2 B2 d2 e2 f g", 6) == "bar longer than 6 units"
-    for unfinished in ("G2 ^", "G2 [Bd", "d2>", "d2<c", "G2 B2 d2 e2 f", "c/2 d/0", "c/25"):
+    for unfinished in ("G2 ^", "G2 [Bd", "d2>", "d2<c", "G2 B2 d2 e2 f", "c/2 d/0", "c/25",
+                       "B4 (3ab"):
         assert abc_bars.hopeless(unfinished, 6) is None, unfinished
     assert abc_bars.hopeless("G2 V", 6) == "unexpected 'V'"
 
