@@ -158,6 +158,8 @@ def parse_bar(text):
         elif c == "(":
             m = _TUPLET.match(text, i)
             if m:
+                if tuplet_left:  # abc2midi: "nested tuples"
+                    raise AbcSyntaxError("a tuplet inside a tuplet")
                 p = int(m.group(1))
                 if p < 2 or p > 9:
                     raise AbcSyntaxError("tuplet (%d" % p)

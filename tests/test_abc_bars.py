@@ -62,7 +62,8 @@ def test_bar_faults_are_named():
                      ("d2>c4", "different lengths"), ("G2 V B2", "unexpected 'V'"),
                      ("-G2 B4", "tie after no note"), ("", "empty bar"),
                      ("c/0 B4", "not a power of 2"), ("c0 B6", "zero length"),
-                     ("c/22 B4", "not a power of 2"), ("B4 (3ab", "tuplet not finished")):
+                     ("c/22 B4", "not a power of 2"), ("B4 (3ab", "tuplet not finished"),
+                     ("(3B2c (3dcd", "a tuplet inside a tuplet")):
         assert why in check(bad, 6)[0], bad
 
 
