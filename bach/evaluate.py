@@ -164,6 +164,9 @@ def evaluate(args):
     if report:
         for details in report["per_tune"]:
             details["seed"] = seeds[details["sample"]]
+            checked = stats[seeds[details["sample"]] - args.first_seed]
+            if checked:  # False: the checked sampler ran out of draws in this sample
+                details["checked_to_the_end"] = checked["checked"]
     result = {
         "save_dir": args.save_dir, "checkpoint": ckpt, "prime": args.prime,
         "seeds": [args.first_seed, args.first_seed + args.tunes - 1], "chars_per_sample": args.n,
@@ -189,8 +192,8 @@ def checked_totals(stats):
     stats = [s for s in stats if s]
     if not stats:
         return None
-    totals = {key: sum(s[key] for s in stats) for key in ("drawn", "kept", "rejected",
-                                                           "backtracks")}
+    keys = ("drawn", "kept", "rejected", "backtracks")
+    totals = {key: sum(s[key] for s in stats) for key in keys}
     totals["unchecked_samples"] = sum(1 for s in stats if not s["checked"])
     reasons = {}
     for s in stats:
