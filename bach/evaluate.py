@@ -19,7 +19,7 @@ import re
 import sys
 import time
 
-from sample import stored_sampler
+from sample import check_sampler, stored_sampler
 from utils import OneLineParser, UserError, load_save_dir, write_json_atomically
 
 DEFAULT_CORPUS = os.path.join("data", "bach", "original.txt")
@@ -145,6 +145,7 @@ def evaluate(args):
     sampler = args.sampler or stored_sampler(config)
     if sampler == "loop":  # the same draws as graph, only slower
         sampler = "graph"
+    check_sampler(sampler, sampling_type)
 
     from tfcompat import tf_v1
     tf = tf_v1(args.verbose)

@@ -109,6 +109,14 @@ def stored_sampler(config):
     return sampler if sampler in SAMPLERS else "graph"
 
 
+def check_sampler(sampler, sampling_type):
+    """The checked sampler draws a refused bar again: with the most likely character every
+    time (--sample 0) it would get the same bar back until it gives up."""
+    if sampler == "checked" and sampling_type == 0:
+        raise UserError("--sampler checked needs draws; --sample 0 takes the most likely "
+                        "character every time: use --sample 1, 2 or 3")
+
+
 def corpus_text(config):
     """The training corpus (original.txt beside input.txt), if it is still there."""
     path = os.path.join(str(config.get("data_dir", "")), "original.txt")
@@ -164,6 +172,7 @@ def main(argv=None):
             args.sample = int(config.get("sample_type", 1))
         if args.sampler is None:
             args.sampler = stored_sampler(config)
+        check_sampler(args.sampler, args.sample)
         if args.render:
             try:
                 import check_abc  # noqa: F401

@@ -383,6 +383,8 @@ def test_sample_and_evaluate_with_the_checked_sampler(trained_options, tmp_path)
         report = json.load(f)
     assert report["sampler"] == "checked" and report["checked_sampler"]["kept"] == 400
     assert "checked sampler: " in proc.stdout
+    one_line_error(run_script("bach/sample.py", "--save_dir", save, "--sampler", "checked",
+                              "--sample", "0"), "--sampler checked needs draws", "--sample 1")
 
 
 def test_render_writes_sample_abc(trained, tmp_path, capsys):
