@@ -6,7 +6,8 @@ the last point that passed.
 The model still writes every character; the checker only refuses some and asks again,
 which is drawing from the model's distribution conditioned on passing (rejection
 sampling). A point that fails TRIES times in a row is itself taken back, so the bar before
-it is drawn again, up to the tune's start. The one character not drawn is the blank line
+it is drawn again, up to the tune's start; a tune that has cost TUNE_BUDGET draws starts
+again from its `X:` line (most often its header promised a meter the model cannot fill). The one character not drawn is the blank line
 that ends a tune once it is as long as the corpus' pieces (abc_bars.MAX_TUNE_CHARS).
 """
 import collections
@@ -15,7 +16,8 @@ import abc_bars
 
 CHUNK = (8, 64)  # characters drawn per session.run: fewest after a rejection, doubled after
 TRIES = 10       # failures from one accepted point before it is taken back too
-BUDGET = 25      # characters drawn per character asked for, before the rest goes unchecked
+TUNE_BUDGET = 60000  # draws for one tune (about twice the mean) before it starts again
+BUDGET = 50      # characters drawn per character asked for, before the rest goes unchecked
 
 # A point to go on from: text length, last and previous character ids, the state that goes
 # with the last character as the next input (None: run the prime), the checker's state.
@@ -41,7 +43,8 @@ class CheckedSampler(object):
                         checker.snapshot())
         self.accepted, self.failures = [current], [0]  # points that passed, newest last
         self.checking, self.checked_chars = True, None
-        self.stats = {"drawn": 0, "forced": 0, "backtracks": 0, "reasons": {}}
+        self.stats = {"drawn": 0, "forced": 0, "backtracks": 0, "restarts": 0, "reasons": {}}
+        self.tune_drawn = 0  # draws when the current tune began (or began again)
         chunk = CHUNK[1]
         while len(self.text) < self.target:
             forced = checker.forced() if self.checking else None
@@ -102,6 +105,7 @@ class CheckedSampler(object):
             self.failures.append(0)
         elif verdict == abc_bars.TUNE_START:  # a new tune: no going back before it
             del self.accepted[:-1], self.failures[:-1]
+            self.tune_drawn = self.stats["drawn"]
         return point, False
 
     def _go_back(self, verdict):
@@ -114,6 +118,11 @@ class CheckedSampler(object):
             accepted.pop()
             failures.pop()
         failures[-1] += 1
+        if self.stats["drawn"] - self.tune_drawn > TUNE_BUDGET and len(accepted) > 1:
+            del accepted[1:], failures[1:]
+            failures[0] = 0
+            self.tune_drawn = self.stats["drawn"]
+            self.stats["restarts"] += 1
         while failures[-1] > TRIES and len(accepted) > 1:
             accepted.pop()
             failures.pop()

@@ -193,7 +193,7 @@ def checked_totals(stats):
     stats = [s for s in stats if s]
     if not stats:
         return None
-    keys = ("drawn", "kept", "rejected", "backtracks")
+    keys = ("drawn", "kept", "rejected", "backtracks", "restarts")
     totals = {key: sum(s[key] for s in stats) for key in keys}
     totals["unchecked_samples"] = sum(1 for s in stats if not s["checked"])
     reasons = {}
@@ -226,10 +226,12 @@ def summary_lines(r):
     checked = r.get("checked_sampler")
     if checked:
         lines.append("checked sampler: %d characters drawn for %d kept (%.1f per kept), %d bars "
-                     "or lines drawn again, %d backtracks, %d samples gave up checking"
+                     "or lines drawn again, %d backtracks, %d tunes started again, %d samples "
+                     "gave up checking"
                      % (checked["drawn"], checked["kept"],
                         checked["drawn"] / float(max(checked["kept"], 1)), checked["rejected"],
-                        checked["backtracks"], checked["unchecked_samples"]))
+                        checked["backtracks"], checked["restarts"],
+                        checked["unchecked_samples"]))
     return lines
 
 

@@ -96,8 +96,9 @@ def generate(model, sess, chars, num, prime, sampling_type, temperature, seed, s
 def checked_summary(stats):
     """One line on what the checked sampler drew again."""
     line = ("checked sampler: %d characters drawn for %d kept, %d bars or lines drawn again, "
-            "%d backtracks" % (stats["drawn"], stats["kept"], stats["rejected"],
-                               stats["backtracks"]))
+            "%d backtracks, %d tunes started again"
+            % (stats["drawn"], stats["kept"], stats["rejected"], stats["backtracks"],
+               stats["restarts"]))
     if not stats["checked"]:
         line += "; gave up: the end of the sample is unchecked"
     return line
