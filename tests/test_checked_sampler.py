@@ -44,3 +44,20 @@ def test_checked_sampler_redraws_refused_bars_and_ends_long_tunes(monkeypatch):
     assert stats["reasons"] == {"bar is 8 units": 1}
     assert stats["forced"] == 1 and stats["checked"]
     assert model.runs[1]["sampler_prime"] == [chars.index("|")]  # went on after "d2|"
+
+
+def test_a_tune_that_costs_too_many_draws_starts_again(monkeypatch):
+    bad_header = "1\nT:t\nM:3/4\nL:1/8\nK:G\n[V:1]G2 B2 d2|"
+    # After the 10th refusal of "A8|" (35 + 10 x 3 draws), before backtracking would start.
+    monkeypatch.setattr(checked_sampler, "TUNE_BUDGET", len(bad_header) + 9 * 3 + 2)
+    good = "2\nT:u\nM:2/4\nL:1/8\nK:D\n[V:1]d4|d4|d4|d4|\n\n"
+    script = [bad_header] + ["A8|"] * 10 + [good]  # A8 never fits 3/4: refused each time
+    chars = sorted(set("".join(script) + "X:\n"))
+    model = ScriptedModel(script, chars)
+    vocab = {c: i for i, c in enumerate(chars)}
+    sampler = checked_sampler.CheckedSampler(model, model, chars, vocab, 1, 1.0, seed=0)
+    text, stats = sampler.run("X:", len(good))
+    assert text == "X:" + good
+    assert stats["restarts"] == 1 and stats["checked"]
+    assert stats["reasons"] == {"bar is 8 units": 10}
+    assert model.runs[-1]["sampler_prime"] == [vocab["X"], vocab[":"]]  # from the prime again
