@@ -49,6 +49,7 @@ _ABC2ABC_MESSAGE = re.compile(r"^%(Error|Warning) : (.*)$")
 _NON_MUSIC = re.compile(r'%.*$|"[^"]*"|![^!]*!|\+[^+\s]*\+|\[[A-Za-z]:[^\]]*\]')
 _BARLINE = re.compile(r"\[\||:*\|+\]?|::")
 _NOTE_OR_REST = re.compile(r"[A-Ga-gzxZX]")
+_NOTE = re.compile(r"[A-Ga-g]")
 _RENDERED_FILE = re.compile(r"^tune_\d+\.(mid|svg|png)$")
 
 
@@ -136,14 +137,17 @@ def parse_tune(tune_text):
         "body": "\n".join(body),
         "voice_lines": [l.rstrip() for l in music if l.startswith("[V:")],
         "bars": sum(count_bars(l) for l in music),
+        "rest_bars": sum(count_bars(l, rests_only=True) for l in music),
     }
 
 
-def count_bars(line):
+def count_bars(line, rests_only=False):
     """Bars in one music line: stretches holding a note or rest, closed by a bar line,
-    plus a last unclosed stretch that holds one (it goes on in the next line)."""
+    plus a last unclosed stretch that holds one (it goes on in the next line).
+    rests_only: count only the bars that hold no note."""
     segments = _BARLINE.split(_NON_MUSIC.sub(" ", line))
-    return sum(1 for s in segments if _NOTE_OR_REST.search(s))
+    return sum(1 for s in segments if _NOTE_OR_REST.search(s)
+               and not (rests_only and _NOTE.search(s)))
 
 
 class _SuffixAutomaton(object):
@@ -353,7 +357,8 @@ def _check(text, corpus_text, keep, workers):
                    "x": parsed["x"], "title": parsed["title"],
                    "truncated": tune["truncated"], "chars": len(tune["text"]),
                    "fields": parsed["fields"], "missing_fields": parsed["missing_fields"],
-                   "bars": parsed["bars"], "voice_lines": len(parsed["voice_lines"])}
+                   "bars": parsed["bars"], "rest_bars": parsed["rest_bars"],
+                   "voice_lines": len(parsed["voice_lines"])}
         per_tune.append((tune, parsed, details))
 
     if not missing:
@@ -371,12 +376,16 @@ def _check(text, corpus_text, keep, workers):
 
     checked = [d for t, _, d in per_tune if not t["truncated"]]
     bars = sum(d["bars"] for d in checked)
+    rest_bars = sum(d["rest_bars"] for d in checked)
     report = {
         "tunes": len(complete),
         "truncated": len(tunes) - len(complete),
         "leading_chars": _leading_chars(text),
         "valid_tunes": None, "valid_fraction": None,
         "bars": bars, "bad_bars": None, "bad_bar_fraction": None,
+        # Bars of rests only: always the right length, so a sampler that refuses wrong bars
+        # favours them; compare with the corpus' share.
+        "rest_bars": rest_bars, "rest_bar_fraction": _fraction(rest_bars, bars),
         "errors": None, "warnings": None, "engraving": None,
     }
     if not missing:
@@ -502,8 +511,9 @@ def summary_lines(report):
         lines.append("valid: %d of %d (%s); errors %d, warnings %d, engraving complaints %d"
                      % (report["valid_tunes"], report["tunes"], _percent(report["valid_fraction"]),
                         report["errors"], report["warnings"], report["engraving"]))
-        lines.append("bars: %d, wrong length: %d (%s)"
-                     % (report["bars"], report["bad_bars"], _percent(report["bad_bar_fraction"])))
+        lines.append("bars: %d, wrong length: %d (%s), rests only: %d (%s)"
+                     % (report["bars"], report["bad_bars"], _percent(report["bad_bar_fraction"]),
+                        report["rest_bars"], _percent(report["rest_bar_fraction"])))
     if report["novel_lines"] is not None or report["longest_copy"] is not None:
         lines.append("novel lines: %s of %d voice lines are not in the corpus"
                      % (_percent(report["novel_lines"]), report["voice_lines"]))

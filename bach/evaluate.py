@@ -178,6 +178,9 @@ def evaluate(args):
         "bars": report["bars"] if report else 0,
         "bad_bars": report["bad_bars"] if report else 0,
         "bad_bar_fraction": report["bad_bar_fraction"] if report else None,
+        "rest_bars": report["rest_bars"] if report else 0,
+        "rest_bar_fraction": report["rest_bar_fraction"] if report else None,
+        "corpus_rest_bar_fraction": rest_bar_fraction(corpus),
         "voice_lines": report["voice_lines"] if report else 0,
         "novel_lines": report["novel_lines"] if report else None,
         "longest_copy": report["longest_copy"] if report else None,
@@ -186,6 +189,16 @@ def evaluate(args):
         "check": report,
     }
     return result
+
+
+def rest_bar_fraction(abc_text):
+    """The share of bars holding only rests in an ABC text (None without one)."""
+    if not abc_text:
+        return None
+    import check_abc
+    parsed = [check_abc.parse_tune(t["text"]) for t in check_abc.split_tunes(abc_text)]
+    bars = sum(p["bars"] for p in parsed)
+    return sum(p["rest_bars"] for p in parsed) / float(bars) if bars else None
 
 
 def checked_totals(stats):
@@ -217,6 +230,9 @@ def summary_lines(r):
         "tunes: %d samples, %d with a complete tune" % (r["samples"], r["complete_tunes"]),
         "valid: %d of %d (%s)" % (r["valid_tunes"], r["samples"], _percent(r["valid_fraction"])),
         "bad bars: %s of %s (%s)" % (r["bad_bars"], r["bars"], _percent(r["bad_bar_fraction"])),
+        "bars of rests only: %s (%s; the corpus: %s)"
+        % (r["rest_bars"], _percent(r["rest_bar_fraction"]),
+           _percent(r["corpus_rest_bar_fraction"])),
         "novel lines: %s of %d voice lines" % (_percent(r["novel_lines"]), r["voice_lines"]),
         "longest copy: %s characters (%s within a tune body)"
         % (r["longest_copy"], r["longest_body_copy"]),

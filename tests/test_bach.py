@@ -625,7 +625,8 @@ def test_evaluate_samples_checks_and_reports(trained_options, tmp_path):
     assert report["heldout_bpc"] > 0 and report["heldout"].startswith("X:")
     for tune in (report["check"] or {}).get("per_tune", []):
         assert 1 <= tune["seed"] <= 3
-    for word in ("valid:", "bad bars:", "novel lines:", "held-out bits per character:"):
+    for word in ("valid:", "bad bars:", "bars of rests only:", "novel lines:",
+                 "held-out bits per character:"):
         assert word in stdout
     # A complete tune is the first whole one of a sample; a cut-off one counts as none.
     assert evaluate.first_complete_tune("X:1\nK:C\nabc|\nX:2\nK:C\nab") == "X:1\nK:C\nabc|\n"

@@ -86,7 +86,8 @@ def test_header_only_at_the_end_is_truncated_and_leading_text_is_no_tune():
 def test_parse_tune_fields_and_bars():
     parsed = check_abc.parse_tune(MINUET)
     assert parsed["fields"] == ["X", "T", "M", "L", "K"] and parsed["missing_fields"] == []
-    assert parsed["bars"] == 8 and len(parsed["voice_lines"]) == 2
+    assert parsed["bars"] == 8 and len(parsed["voice_lines"]) == 2 and parsed["rest_bars"] == 0
+    assert check_abc.parse_tune(MINUET.replace("D,6|", "z6|"))["rest_bars"] == 1
     no_key = check_abc.parse_tune("X:1\nT:t\nM:3/4\nabc|\n")
     assert no_key["missing_fields"] == ["L", "K"]
 
@@ -101,6 +102,10 @@ def test_parse_tune_fields_and_bars():
 ])
 def test_count_bars(line, bars):
     assert check_abc.count_bars(line) == bars
+
+
+def test_count_rest_bars():
+    assert check_abc.count_bars("[V:1]z6|G2 z4|z2 x4|Z|", rests_only=True) == 3
 
 
 # ---------------------------------------------------------------- novelty
