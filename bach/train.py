@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import time
 
@@ -218,53 +219,58 @@ def run_training(tf, args, data_loader, ckpt):
             return step
 
         try:
-            for e in range(start_epoch, end_epoch):
-                lr = args.learning_rate * (args.decay_rate ** e)
-                sess.run(set_lr, {lr_value: lr})
-                log(step, learning_rate=lr)
-                data_loader.reset_batch_pointer()
-                data_loader.pointer = start_batch if e == start_epoch else 0
-                state = model.zero_state_value(args.batch_size)
-                epoch_start, epoch_chars = time.time(), 0
-                for b in range(data_loader.pointer, nb):
-                    start = time.time()
-                    x, y = data_loader.next_batch()
-                    if data_loader.resets is not None:  # --align_pieces: zero at piece starts
-                        keep = (~data_loader.resets[b])[:, None].astype(np.float32)
-                        state = tuple(tf.nn.rnn_cell.LSTMStateTuple(c * keep, h * keep)
-                                      for c, h in state)
-                    feed = {model.input_data: x, model.targets: y, model.keep_prob: args.keep_prob}
-                    feed.update(model.state_feed(state))
-                    train_loss, state, _ = sess.run([model.cost, model.final_state, model.train_op], feed)
-                    step = e * nb + b + 1  # batches trained, as global_step counts them
-                    end = time.time()
-                    print("{}/{} (epoch {}), train_loss = {:.3f}, time/batch = {:.3f}"
-                          .format(e * nb + b, end_epoch * nb, e, train_loss, end - start))
-                    epoch_chars += x.size
-                    log(step, train_loss=train_loss)
-                    # The chapter set save_every but saved only at the very end.
-                    if step % args.save_every == 0 or step == end_epoch * nb:
-                        saved_step = save()
-                seconds = time.time() - epoch_start
-                print("epoch {}: {} characters in {:.1f} s, {:.0f} characters/s".format(
-                    e, epoch_chars, seconds, epoch_chars / max(seconds, 1e-9)))
-                val_loss = evaluate(sess, model, data_loader)
-                if val_loss is not None:
-                    bpc = val_loss / math.log(2)
-                    what = ("%d held-out pieces" % args.val_pieces if args.val_pieces
-                            else "last %g of the text" % args.val_frac)
-                    print("epoch {}: val_loss = {:.3f}, val_bpc = {:.3f} ({})".format(
-                        e, val_loss, bpc, what))
-                    log(step, val_loss=val_loss, val_bpc=bpc)
-                    if val_loss < best_loss:
-                        best_loss = val_loss
-                        write_save_files(best_dir, args, data_loader.chars)
-                        best_saver.save(sess, os.path.join(best_dir, "model.ckpt"), global_step=step,
-                                        write_meta_graph=False)
-                        write_json_atomically(best_file, {"val_loss": val_loss, "val_bpc": bpc,
-                                                          "step": step, "validation": val_spec})
-                        print("best validation loss so far: saved to {}".format(best_dir))
-                writer.flush()
+            with StopOnCtrlC() as ctrl_c:
+                for e in range(start_epoch, end_epoch):
+                    lr = args.learning_rate * (args.decay_rate ** e)
+                    sess.run(set_lr, {lr_value: lr})
+                    log(step, learning_rate=lr)
+                    data_loader.reset_batch_pointer()
+                    data_loader.pointer = start_batch if e == start_epoch else 0
+                    state = model.zero_state_value(args.batch_size)
+                    epoch_start, epoch_chars = time.time(), 0
+                    for b in range(data_loader.pointer, nb):
+                        start = time.time()
+                        x, y = data_loader.next_batch()
+                        if data_loader.resets is not None:  # --align_pieces: zero at piece starts
+                            keep = (~data_loader.resets[b])[:, None].astype(np.float32)
+                            state = tuple(tf.nn.rnn_cell.LSTMStateTuple(c * keep, h * keep)
+                                          for c, h in state)
+                        feed = {model.input_data: x, model.targets: y,
+                                model.keep_prob: args.keep_prob}
+                        feed.update(model.state_feed(state))
+                        train_loss, state, _ = sess.run(
+                            [model.cost, model.final_state, model.train_op], feed)
+                        step = e * nb + b + 1  # batches trained, as global_step counts them
+                        end = time.time()
+                        print("{}/{} (epoch {}), train_loss = {:.3f}, time/batch = {:.3f}"
+                              .format(e * nb + b, end_epoch * nb, e, train_loss, end - start))
+                        epoch_chars += x.size
+                        log(step, train_loss=train_loss)
+                        # The chapter set save_every but saved only at the very end.
+                        if step % args.save_every == 0 or step == end_epoch * nb:
+                            saved_step = save()
+                        if ctrl_c.pressed:  # stop between two steps, never inside one
+                            raise KeyboardInterrupt
+                    seconds = time.time() - epoch_start
+                    print("epoch {}: {} characters in {:.1f} s, {:.0f} characters/s".format(
+                        e, epoch_chars, seconds, epoch_chars / max(seconds, 1e-9)))
+                    val_loss = evaluate(sess, model, data_loader)
+                    if val_loss is not None:
+                        bpc = val_loss / math.log(2)
+                        what = ("%d held-out pieces" % args.val_pieces if args.val_pieces
+                                else "last %g of the text" % args.val_frac)
+                        print("epoch {}: val_loss = {:.3f}, val_bpc = {:.3f} ({})".format(
+                            e, val_loss, bpc, what))
+                        log(step, val_loss=val_loss, val_bpc=bpc)
+                        if val_loss < best_loss:
+                            best_loss = val_loss
+                            write_save_files(best_dir, args, data_loader.chars)
+                            best_saver.save(sess, os.path.join(best_dir, "model.ckpt"),
+                                            global_step=step, write_meta_graph=False)
+                            write_json_atomically(best_file, {"val_loss": val_loss, "val_bpc": bpc,
+                                                              "step": step, "validation": val_spec})
+                            print("best validation loss so far: saved to {}".format(best_dir))
+                    writer.flush()
         except KeyboardInterrupt:
             if saved_step != step:
                 save()
@@ -274,6 +280,30 @@ def run_training(tf, args, data_loader, ckpt):
         if saved_step != step:
             save()
     writer.close()
+
+
+class StopOnCtrlC(object):
+    """While active, the first Ctrl-C only sets `pressed`; the loop stops after its current
+    step. A KeyboardInterrupt raised inside TensorFlow (say while the summary writer holds
+    its queue's lock) could leave the writer unable to close; a second Ctrl-C still does."""
+
+    def __enter__(self):
+        self.pressed = False
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._press)
+        except ValueError:  # not the main thread: Ctrl-C stays as it is
+            self.previous = None
+        return self
+
+    def _press(self, signum, frame):
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
 
 
 def parse_args(parser, argv=None):
