@@ -53,9 +53,12 @@ demo: .venv/.installed
 	.venv/bin/python bach/generate_dataset.py
 	.venv/bin/python bach/train.py --num_epochs $(BACH_EPOCHS)
 	.venv/bin/python bach/sample.py --output samples/sample.abc --render samples
+	.venv/bin/python bach/sample.py --sampler checked -n 4000 --prime X: --seed 1 \
+		--output samples/checked/sample.abc --render samples/checked
 	@echo
 	@echo "energy: plots and metrics.json in ops_logs/ (TensorBoard: tensorboard --logdir ops_logs)"
-	@echo "bach:   checkpoints in save/, sampled music in samples/sample.abc, scores and MIDI in samples/"
+	@echo "bach:   checkpoints in save/, the chapter's sample in samples/sample.abc, scores and MIDI in samples/;"
+	@echo "        a whole tune from the checked sampler, checked and rendered, in samples/checked/"
 
 clean:
 	rm -rf ops_logs save samples logs .pytest_cache
