@@ -42,9 +42,6 @@ class Event(object):
     def __init__(self, duration, accidentals, tied=frozenset()):
         self.duration, self.accidentals, self.tied = duration, accidentals, tied
 
-    @property
-    def pitches(self):
-        return frozenset(self.accidentals)
 
 
 def parse_fraction(text, what):

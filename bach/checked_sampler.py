@@ -12,6 +12,8 @@ that ends a tune once it is as long as the corpus' pieces (abc_bars.MAX_TUNE_CHA
 """
 import collections
 
+import numpy as np
+
 import abc_bars
 
 CHUNK = (8, 64)  # characters drawn per session.run: fewest after a rejection, doubled after
@@ -26,7 +28,6 @@ Point = collections.namedtuple("Point", "length last before state checker")
 
 class CheckedSampler(object):
     def __init__(self, model, sess, chars, vocab, sampling_type, temperature, seed):
-        import numpy as np
         self.model, self.sess, self.chars, self.vocab = model, sess, chars, vocab
         self.sampling_type, self.temperature = sampling_type, temperature
         self.rng = np.random.RandomState(seed)

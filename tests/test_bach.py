@@ -248,6 +248,15 @@ def test_init_from_continues_from_the_saved_step(trained):
     assert utils.newest_checkpoint(save).endswith("model.ckpt-%d" % (2 * steps))
 
 
+def open_model(save_dir, sampler):
+    """(sample.py as a module, the restored inference model, its session, the vocabulary)."""
+    from tfcompat import tf_v1
+    sample = load_script("bach/sample.py")
+    config, chars, ckpt = utils.load_save_dir(save_dir)
+    model, sess = sample.load_model(tf_v1(), config, chars, ckpt, sampler)
+    return sample, model, sess, chars
+
+
 def sampler_draws(model, sess, chars, sampler, prime, count, length, sampling_type, temperature):
     vocab = {c: i for i, c in enumerate(chars)}
     rng = np.random.RandomState(0)
@@ -282,11 +291,7 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
     characters, by a chi-square test on many independent draws. The seeds are fixed, so the
     test is deterministic; p < 0.001 would be a real difference (a correct sampler fails
     that test with probability 0.001 for a random seed)."""
-    from tfcompat import tf_v1
-    tf = tf_v1()
-    sample = load_script("bach/sample.py")
-    config, chars, ckpt = utils.load_save_dir(trained["save_dir"])
-    model, sess = sample.load_model(tf, config, chars, ckpt, "graph")
+    sample, model, sess, chars = open_model(trained["save_dir"], "graph")
     with sess:
         kwargs = dict(prime="X:1\n", count=1, length=40, sampling_type=0, temperature=1.0)
         assert (sampler_draws(model, sess, chars, "graph", **kwargs)
@@ -313,11 +318,7 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
 def test_bar_line_sampling_keeps_ties(trained):
     """Type 3 draws after a bar line, but not after a tied one ("d2-|"): both samplers then
     take the most likely character, every time."""
-    from tfcompat import tf_v1
-    tf = tf_v1()
-    sample = load_script("bach/sample.py")
-    config, chars, ckpt = utils.load_save_dir(trained["save_dir"])
-    model, sess = sample.load_model(tf, config, chars, ckpt, "graph")
+    sample, model, sess, chars = open_model(trained["save_dir"], "graph")
     with sess:
         kwargs = dict(prime="[V:1]d2-|", count=30, length=1, sampling_type=3, temperature=3.0)
         best = sample.generate(model, sess, chars, 1, "[V:1]d2-|", 0, 1.0, 0, "graph")[0][-1]
@@ -330,11 +331,7 @@ def test_bar_line_sampling_keeps_ties(trained):
 def test_sampler_state_input_continues_where_it_left_off(trained):
     """The checked sampler restarts the in-graph sampler from a returned state: with the
     most likely character each time, the continuation is the same text."""
-    from tfcompat import tf_v1
-    tf = tf_v1()
-    sample = load_script("bach/sample.py")
-    config, chars, ckpt = utils.load_save_dir(trained["save_dir"])
-    model, sess = sample.load_model(tf, config, chars, ckpt, "checked")
+    _, model, sess, chars = open_model(trained["save_dir"], "checked")
     vocab = {c: i for i, c in enumerate(chars)}
     with sess:
         def run(feed):
@@ -349,12 +346,8 @@ def test_sampler_state_input_continues_where_it_left_off(trained):
 
 
 def test_checked_sampler_keeps_only_what_the_checker_accepts(trained):
-    from tfcompat import tf_v1
-    tf = tf_v1()
-    sample = load_script("bach/sample.py")
     abc_bars = load_script("bach/abc_bars.py")
-    config, chars, ckpt = utils.load_save_dir(trained["save_dir"])
-    model, sess = sample.load_model(tf, config, chars, ckpt, "checked")
+    sample, model, sess, chars = open_model(trained["save_dir"], "checked")
     with sess:
         runs = [sample.generate(model, sess, chars, 300, "X:", 1, 1.0, 5, "checked")
                 for _ in range(2)]

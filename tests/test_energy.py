@@ -269,12 +269,9 @@ def test_training_run_prints_mse_and_baselines_and_writes_outputs(trained):
     assert os.listdir(os.path.join(logdir, "tensorboard"))
 
 
-def test_restore_forecasts_the_same_value_as_the_saved_model(trained, series_csv, script):
-    _, logdir = trained
-    proc = script("energy/train.py", "--restore", logdir, "--data", series_csv)
-    assert proc.returncode == 0, proc.stderr
-    kw = float(proc.stdout.split("): ")[1].split(" kW")[0])
-    # the same forecast by hand from the checkpoint
+def output_on_last_window(logdir):
+    """(the saved model's output on the last 5 values of daily_load(), that series
+    normalised, the saved settings): a forecast worked out by hand, without --restore."""
     path, settings = train.restore_settings(logdir)
     tf = train.setup_tensorflow(False)
     g = train.build_graph(tf, settings)
@@ -282,10 +279,17 @@ def test_restore_forecasts_the_same_value_as_the_saved_model(trained, series_csv
     window = series[-5:].reshape(1, 5, 1).astype(np.float32)
     with tf.Session(graph=g.graph) as session:
         g.saver.restore(session, path)
-        want = (
-            float(session.run(g.prediction, {g.inputs: window})[0, 0]) * settings["norm_scale"]
-            + settings["norm_mean"]
-        )
+        return float(session.run(g.prediction, {g.inputs: window})[0, 0]), series, settings
+
+
+def test_restore_forecasts_the_same_value_as_the_saved_model(trained, series_csv, script):
+    _, logdir = trained
+    proc = script("energy/train.py", "--restore", logdir, "--data", series_csv)
+    assert proc.returncode == 0, proc.stderr
+    kw = float(proc.stdout.split("): ")[1].split(" kW")[0])
+    # the same forecast by hand from the checkpoint
+    output, series, settings = output_on_last_window(logdir)
+    want = output * settings["norm_scale"] + settings["norm_mean"]
     assert kw == pytest.approx(want, abs=1e-3)
 
 
@@ -317,15 +321,8 @@ def test_residual_target_forecasts_in_the_chapters_units(series_csv, tmp_path, s
     proc = script("energy/train.py", "--restore", logdir, "--data", series_csv)
     assert proc.returncode == 0, proc.stderr
     kw = float(proc.stdout.split("): ")[1].split(" kW")[0])
-    path, settings = train.restore_settings(logdir)
+    change, series, settings = output_on_last_window(logdir)
     assert settings["target"] == "residual_last"
-    tf = train.setup_tensorflow(False)
-    g = train.build_graph(tf, settings)
-    series = (daily_load() - settings["norm_mean"]) / settings["norm_scale"]
-    window = series[-5:].reshape(1, 5, 1).astype(np.float32)
-    with tf.Session(graph=g.graph) as session:
-        g.saver.restore(session, path)
-        change = float(session.run(g.prediction, {g.inputs: window})[0, 0])
     want = (change + series[-1]) * settings["norm_scale"] + settings["norm_mean"]
     assert kw == pytest.approx(want, abs=1e-3)
 
