@@ -2,16 +2,24 @@
 
     python bach/check_abc.py FILE [--corpus FILE] [--render DIR] [--json]
 
-A tune is valid when abc2midi and abcm2ps report no error (abc2midi exits 0 even on
-errors, so its output is read, not its exit code). Bars of the wrong length for the meter
-come from abc2abc ("Bar 1 is 1/4 not 3/4"). Each tool runs once per tune, on a file that
-holds only that tune, so every message belongs to one tune. Needs no TensorFlow.
+A tune is valid as a musician means it when it breaks none of these rules, each named in
+the report (`failed_rules`):
+- abc_grammar.STRUCTURE_RULES, read in pure Python: header_order (X: first, K: last),
+  header_values, voice_lines, voices_declared, voices_in_step (the voices take turns line
+  by line, each line holding the same bars as the matching line of every other voice),
+  closing_bar_line;
+- abc2midi_errors and abcm2ps_errors: any error either tool reports (abc2midi exits 0 even
+  on errors, so its output is read, not its exit code; an abcm2ps error such as "Output
+  buffer overflow" leaves a tune without its score);
+- track_lengths: abc2midi's "Track N is X quarter notes long not Y" (voices out of step);
+- voice_sequence: abc2midi's "V:N out of sequence" (a voice the header did not declare).
+Bars of the wrong length for the meter come from abc2abc ("Bar 1 is 1/4 not 3/4"), as a
+figure beside validity. Each tool runs once per tune, on a file that holds only that tune,
+so every message belongs to one tune. Needs no TensorFlow.
 
-Tune splitting: a tune starts at a line beginning with `X:`. A tune followed by another
-`X:` line is complete. The last tune is complete when the text after it ends with a blank
-line, or ends with a newline right after a line that ends with a bar line (`|`, `|]`,
-`||`, `:|`); otherwise the text was cut off inside it: it is reported as truncated and
-left out of every figure. Text before the first `X:` is not a tune.
+Tunes begin and end as abc_grammar.tune_spans says; a last tune cut off by the end of the
+text is reported as truncated and left out of every figure. Text before the first `X:` is
+not a tune.
 """
 import argparse
 import concurrent.futures
@@ -24,75 +32,52 @@ import subprocess
 import sys
 import tempfile
 
+import abc_grammar
+from utils import OneLineParser, UserError, read_text, write_json_atomically
+
 REQUIRED_TOOLS = ("abc2midi", "abc2abc", "abcm2ps")
 PNG_TOOL = "rsvg-convert"
 INSTALL_HINT = "sudo apt-get install abcmidi abcm2ps"
 PNG_HINT = "sudo apt-get install librsvg2-bin"
 HEADER_FIELDS = ("X", "T", "M", "L", "K")
-# abcm2ps warnings about page layout, not about the music.
-ENGRAVING_COMPLAINTS = ("Line too much shrunk", "Line overfull")
+# Rules that abc2midi's warnings break (see the module docstring).
+WARNING_RULES = (("track_lengths", re.compile(r"^Track \d+ is .* quarter notes long not")),
+                 ("voice_sequence", re.compile(r"out of sequence")))
 TOOL_TIMEOUT_S = 60
 MAX_MESSAGES = 25  # per kind and tune in the report
 SUMMARY_INVALID = 10  # invalid tunes named in the printed summary
 
-_FIELD_LINE = re.compile(r"^[A-Za-z+]:")
-_X_LINE = re.compile(r"^X:", re.M)
-_ENDS_WITH_BAR = re.compile(r"\|\]?\s*$")
 _MIDI_MESSAGE = re.compile(r"^(Error|Warning)\b(?: in line-char (\d+)-(\d+))?\s*:\s*(.*)$")
 _PS_MESSAGE = re.compile(r"^(?:[^:\n]*:(\d+):(\d+): )?(error|warning): (.*)$", re.I)
 _PS_ECHO = re.compile(r"^\s*(\d+ |\^)")  # abcm2ps echoes the bad source line and a caret
 _PS_INFO = re.compile(r"^(abcm2ps-|File |Output written on )")
 _BAD_BAR = re.compile(r"^%Error : (Bar \d+ is \S+ not \S+)\s*$")
 _ABC2ABC_MESSAGE = re.compile(r"^%(Error|Warning) : (.*)$")
-# What hides bar lines or notes inside a music line: comments, "chord symbols",
-# !decorations!, +decorations+ and inline fields such as [V:1] or [K:G].
-_NON_MUSIC = re.compile(r'%.*$|"[^"]*"|![^!]*!|\+[^+\s]*\+|\[[A-Za-z]:[^\]]*\]')
-_BARLINE = re.compile(r"\[\||:*\|+\]?|::")
-_NOTE_OR_REST = re.compile(r"[A-Ga-gzxZX]")
-_NOTE = re.compile(r"[A-Ga-g]")
 _RENDERED_FILE = re.compile(r"^tune_\d+\.(mid|svg|png)$")
-
-
-class UserError(Exception):
-    """A problem the user can fix; main() prints it as one line and exits 2."""
 
 
 # ---------------------------------------------------------------- pure Python parts
 
 def split_tunes(text):
-    """Split ABC text into tunes on `X:` lines (rule in the module docstring).
-
-    Returns a list of dicts: index (1-based position in the text), text (trailing blank
-    lines removed), truncated (True only for a last tune cut off by the end of the text).
-    A list of texts (say one sample per seed) is split text by text, so each text's cut-off
-    end is judged on its own; then each tune also has `sample`, its text's 0-based index.
-    """
-    if isinstance(text, (list, tuple)):
-        tunes = []
-        for k, one in enumerate(text):
-            for tune in split_tunes(one):
-                tune.update(index=len(tunes) + 1, sample=k)
-                tunes.append(tune)
-        return tunes
-    starts = [m.start() for m in _X_LINE.finditer(text)]
+    """The tunes of `text` (abc_grammar.split_tunes: index, text, truncated). A list of
+    texts (say one sample per seed) is split text by text, so each text's cut-off end is
+    judged on its own; then each tune also has `sample`, its text's 0-based index."""
+    if not isinstance(text, (list, tuple)):
+        return abc_grammar.split_tunes(text)
     tunes = []
-    for i, start in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        chunk = text[start:end]
-        if i + 1 < len(starts):
-            truncated = False
-        else:
-            truncated = not _last_tune_is_complete(chunk)
-        tunes.append({"index": i + 1, "text": chunk.rstrip() + "\n", "truncated": truncated})
+    for k, one in enumerate(text):
+        for tune in abc_grammar.split_tunes(one):
+            tune.update(index=len(tunes) + 1, sample=k)
+            tunes.append(tune)
     return tunes
 
 
 def _leading_chars(text):
-    """Characters before the first X: line (not part of any tune)."""
+    """Characters before the first tune (not part of any)."""
     if isinstance(text, (list, tuple)):
         return sum(_leading_chars(one) for one in text)
-    first = _X_LINE.search(text)
-    return first.start() if first else len(text)
+    spans = abc_grammar.tune_spans(text)
+    return spans[0][0] if spans else len(text)
 
 
 def _joined(text):
@@ -102,52 +87,25 @@ def _joined(text):
     return text
 
 
-def _last_tune_is_complete(chunk):
-    lines = chunk.split("\n")
-    # A blank line after the first line ends a tune (ABC 2.1, section 2.2).
-    if any(not line.strip() for line in lines[1:-1]):
-        return True
-    if not chunk.endswith("\n"):
-        return False
-    return bool(_ENDS_WITH_BAR.search(lines[-2]))
-
-
 def parse_tune(tune_text):
-    """Header fields, body lines and bar count of one tune, without any tool."""
-    lines = tune_text.split("\n")
-    header, body_start = {}, len(lines)
-    for i, line in enumerate(lines):
-        if not _FIELD_LINE.match(line):
-            if line.strip().startswith("%"):
-                continue
-            body_start = i
-            break
-        header.setdefault(line[0], line[2:].strip())
-        if line.startswith("K:"):
-            body_start = i + 1
-            break
-    body = lines[body_start:]
-    music = [l for l in body if l.strip() and not _FIELD_LINE.match(l)
-             and not l.lstrip().startswith("%")]
+    """Header fields, body lines, bar counts and broken structure rules of one tune,
+    without any tool."""
+    fields, body = abc_grammar.split_header(tune_text)
+    header = {}
+    for letter, value in fields:
+        header.setdefault(letter, value)
+    music = abc_grammar.music_lines(body)
     return {
         "fields": [f for f in HEADER_FIELDS if f in header],
         "missing_fields": [f for f in HEADER_FIELDS if f not in header],
         "x": header.get("X"),
         "title": header.get("T"),
         "body": "\n".join(body),
-        "voice_lines": [l.rstrip() for l in music if l.startswith("[V:")],
-        "bars": sum(count_bars(l) for l in music),
-        "rest_bars": sum(count_bars(l, rests_only=True) for l in music),
+        "voice_lines": [l.rstrip() for l in music if abc_grammar.line_voice(l)],
+        "bars": sum(abc_grammar.count_bars(l) for l in music),
+        "rest_bars": sum(abc_grammar.count_bars(l, rests_only=True) for l in music),
+        "structure": abc_grammar.structure_problems(tune_text),
     }
-
-
-def count_bars(line, rests_only=False):
-    """Bars in one music line: stretches holding a note or rest, closed by a bar line,
-    plus a last unclosed stretch that holds one (it goes on in the next line).
-    rests_only: count only the bars that hold no note."""
-    segments = _BARLINE.split(_NON_MUSIC.sub(" ", line))
-    return sum(1 for s in segments if _NOTE_OR_REST.search(s)
-               and not (rests_only and _NOTE.search(s)))
 
 
 class _SuffixAutomaton(object):
@@ -276,8 +234,9 @@ def _abc2midi(workdir):
 
 
 def _abcm2ps(workdir):
-    """abcm2ps into one SVG per page (tune001.svg, ...); errors, warnings and
-    engraving complaints."""
+    """abcm2ps into one SVG per page (tune001.svg, ...); its errors and warnings. An error
+    about the layout ("Line too much shrunk") counts too: the corpus is laid out to avoid
+    it (data/bach/STAVES.md, step 8)."""
     rc, out = _run(["abcm2ps", "tune.abc", "-v", "-O", "tune.svg"], workdir)
     messages = []
     for raw in out.split("\n"):
@@ -287,12 +246,10 @@ def _abcm2ps(workdir):
         m = _PS_MESSAGE.match(line)
         if m:
             kind, text = m.group(3).lower(), m.group(4)
-            if text.startswith(ENGRAVING_COMPLAINTS):  # abcm2ps calls "too much shrunk" an error
-                kind = "engraving"
             messages.append(_message("abcm2ps", kind, text, m.group(1), m.group(2)))
         else:  # e.g. "Line 5: Unexpected EOF in header definition" before a failure
             messages.append(_message("abcm2ps", "error" if rc else "warning", line))
-    if rc != 0 and not any(m["kind"] in ("error", "engraving") for m in messages):
+    if rc != 0 and not any(m["kind"] == "error" for m in messages):
         messages.append(_message("abcm2ps", "error", "exit code %s: %s" % (rc, out.strip()[-200:])))
     return messages
 
@@ -316,9 +273,22 @@ def _abc2abc(workdir):
     return bad_bars, messages
 
 
+def tool_rules(messages):
+    """The rules (module docstring) that the tools' messages say a tune breaks."""
+    rules = []
+    for tool in ("abc2midi", "abcm2ps"):
+        if any(m["tool"] == tool and m["kind"] == "error" for m in messages):
+            rules.append(tool + "_errors")
+    for rule, pattern in WARNING_RULES:
+        if any(m["tool"] == "abc2midi" and pattern.search(m["message"]) for m in messages):
+            rules.append(rule)
+    return rules
+
+
 def check_tune(tune_text, workdir):
     """Run the three tools on one tune inside `workdir` (left holding tune.abc, tune.mid
-    and tune001.svg...). Returns the tools' part of the tune's details."""
+    and tune001.svg...). Returns the tools' part of the tune's details; `valid` and
+    `failed_rules` there judge the tools' messages only (see _check for the rest)."""
     with open(os.path.join(workdir, "tune.abc"), "w", encoding="utf-8") as f:
         f.write(tune_text)
     midi = _abc2midi(workdir)
@@ -330,11 +300,11 @@ def check_tune(tune_text, workdir):
     for key, kind_messages in (
             ("errors", [m for m in messages if m["kind"] == "error"]),
             ("warnings", [m for m in messages if m["kind"] == "warning"]),
-            ("engraving", [m for m in messages if m["kind"] == "engraving"]),
             ("bad_bar_messages", bad_bars), ("abc2abc_messages", abc2abc_messages)):
         details[key] = kind_messages[:MAX_MESSAGES]
         details[key + "_count"] = len(kind_messages)
-    details["valid"] = details["errors_count"] == 0
+    details["failed_rules"] = tool_rules(messages)
+    details["valid"] = not details["failed_rules"]
     return details
 
 
@@ -358,14 +328,19 @@ def _check(text, corpus_text, keep, workers):
                    "truncated": tune["truncated"], "chars": len(tune["text"]),
                    "fields": parsed["fields"], "missing_fields": parsed["missing_fields"],
                    "bars": parsed["bars"], "rest_bars": parsed["rest_bars"],
-                   "voice_lines": len(parsed["voice_lines"])}
+                   "voice_lines": len(parsed["voice_lines"]),
+                   "structure_problems": ["%s: %s" % p for p in parsed["structure"]]}
         per_tune.append((tune, parsed, details))
 
     if not missing:
         def work(item):
-            tune, _, details = item
+            tune, parsed, details = item
             with tempfile.TemporaryDirectory(prefix="check_abc_") as workdir:
                 details.update(check_tune(tune["text"], workdir))
+                structure = [r for r, _ in parsed["structure"]]
+                details["failed_rules"] = sorted(set(structure), key=structure.index) + \
+                    details["failed_rules"]
+                details["valid"] = not details["failed_rules"]
                 if keep is not None and details["valid"]:
                     keep(tune, details, workdir)
         todo = [item for item in per_tune if not item[0]["truncated"]]
@@ -386,7 +361,7 @@ def _check(text, corpus_text, keep, workers):
         # Bars of rests only: always the right length, so a sampler that refuses wrong bars
         # favours them; compare with the corpus' share.
         "rest_bars": rest_bars, "rest_bar_fraction": _fraction(rest_bars, bars),
-        "errors": None, "warnings": None, "engraving": None,
+        "errors": None, "warnings": None, "failed_rules": None,
     }
     if not missing:
         valid = sum(1 for d in checked if d["valid"])
@@ -396,7 +371,7 @@ def _check(text, corpus_text, keep, workers):
             "bad_bars": bad, "bad_bar_fraction": _fraction(bad, bars),
             "errors": sum(d["errors_count"] for d in checked),
             "warnings": sum(d["warnings_count"] for d in checked),
-            "engraving": sum(d["engraving_count"] for d in checked),
+            "failed_rules": _rule_counts(checked),
         })
     report.update(_novelty(complete_parsed=[(t, p) for t, p, _ in per_tune if not t["truncated"]],
                            corpus_text=corpus_text))
@@ -405,6 +380,15 @@ def _check(text, corpus_text, keep, workers):
     report["tools"] = tool_versions()
     report["per_tune"] = [d for _, _, d in per_tune]
     return report
+
+
+def _rule_counts(checked):
+    """{rule: tunes that break it}, most often broken first."""
+    counts = {}
+    for details in checked:
+        for rule in details["failed_rules"]:
+            counts[rule] = counts.get(rule, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _novelty(complete_parsed, corpus_text):
@@ -434,20 +418,12 @@ def check_abc_text(text, corpus_text=None, workers=None):
     novelty against `corpus_text` when given.
 
     Returns a JSON-ready dict: tunes (complete ones), truncated, valid_tunes,
-    valid_fraction, bars, bad_bars, bad_bar_fraction, errors, warnings, engraving,
+    valid_fraction, bars, bad_bars, bad_bar_fraction, errors, warnings, failed_rules,
     voice_lines, novel_lines (None without a corpus), longest_copy, per_tune, tools,
     missing_tools and message (None, or what to install). Figures the tools would give
     are None when they are missing.
     """
     return _check(text, corpus_text, None, workers)
-
-
-def _write_json(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def render(abc_text, out_dir, corpus_text=None, workers=None):
@@ -490,7 +466,7 @@ def render(abc_text, out_dir, corpus_text=None, workers=None):
     if not can_png and not report["missing_tools"]:
         report["png_message"] = "no PNG previews: %s not found; install it: %s" % (
             PNG_TOOL, PNG_HINT)
-    _write_json(os.path.join(out_dir, "report.json"), report)
+    write_json_atomically(os.path.join(out_dir, "report.json"), report)
     return report
 
 
@@ -498,6 +474,12 @@ def render(abc_text, out_dir, corpus_text=None, workers=None):
 
 def _percent(value):
     return "n/a" if value is None else "%.1f%%" % (100.0 * value)
+
+
+def rules_line(failed_rules):
+    """'rules broken: voices_in_step in 2 tunes, ...' from a report's failed_rules."""
+    return "rules broken: " + ", ".join("%s in %d tune%s" % (rule, n, "s"[n == 1:])
+                                        for rule, n in failed_rules.items())
 
 
 def summary_lines(report):
@@ -508,9 +490,11 @@ def summary_lines(report):
                      % ", ".join(report["missing_tools"]))
         lines.append("bars: %d" % report["bars"])
     else:
-        lines.append("valid: %d of %d (%s); errors %d, warnings %d, engraving complaints %d"
+        lines.append("valid: %d of %d (%s); errors %d, warnings %d"
                      % (report["valid_tunes"], report["tunes"], _percent(report["valid_fraction"]),
-                        report["errors"], report["warnings"], report["engraving"]))
+                        report["errors"], report["warnings"]))
+        if report["failed_rules"]:
+            lines.append(rules_line(report["failed_rules"]))
         lines.append("bars: %d, wrong length: %d (%s), rests only: %d (%s)"
                      % (report["bars"], report["bad_bars"], _percent(report["bad_bar_fraction"]),
                         report["rest_bars"], _percent(report["rest_bar_fraction"])))
@@ -521,10 +505,10 @@ def summary_lines(report):
                      % (report["longest_copy"], report["longest_body_copy"]))
     invalid = [d for d in report["per_tune"] if d.get("valid") is False]
     for d in invalid[:SUMMARY_INVALID]:
-        first = d["errors"][0]
-        lines.append("  invalid tune %d (X:%s %s): %s: %s%s" % (
-            d["index"], d["x"], d["title"] or "", first["tool"], first["message"],
-            " (+%d more)" % (d["errors_count"] - 1) if d["errors_count"] > 1 else ""))
+        first = (d["structure_problems"] or ["%(tool)s: %(message)s" % m for m in
+                                             d["errors"] + d["warnings"]] or [""])[0]
+        lines.append("  invalid tune %d (X:%s %s): %s; %s" % (
+            d["index"], d["x"], d["title"] or "", ", ".join(d["failed_rules"]), first))
     if len(invalid) > SUMMARY_INVALID:
         lines.append("  ... %d more invalid tunes (all in --json)"
                      % (len(invalid) - SUMMARY_INVALID))
@@ -534,17 +518,12 @@ def summary_lines(report):
 
 
 def read_abc_file(path, what):
-    if not os.path.isfile(path):
-        raise UserError("%s %s not found" % (what, path))
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except UnicodeDecodeError:
-        raise UserError("%s %s is not UTF-8 text" % (what, path))
+    """The text of an ABC file (`what`: "ABC file", "corpus"); a UserError if it can't be read."""
+    return read_text(path, "give the %s's path" % what)[0]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n")[0])
     parser.add_argument("file", help="ABC file to check (a sample or the corpus)")
     parser.add_argument("--corpus", help="training corpus, for novel lines and the longest copy")
     parser.add_argument("--render", metavar="DIR",

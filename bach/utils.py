@@ -6,15 +6,26 @@ import argparse
 import hashlib
 import json
 import os
+import random
 
 import numpy as np
 
-PIECE_HEADER = "X:"
+import abc_grammar
+
 # Settings that shape the variables: a checkpoint only loads into the same ones.
 MODEL_SETTINGS = ("rnn_size", "num_layers")
-# sample.py's --sampler: graph (all characters in one session.run), loop (the chapter's
-# session.run per character), checked (graph in chunks, bars checked: model.sample_checked).
-SAMPLERS = ("graph", "loop", "checked")
+# Two ideas, two flags, the same in train.py (stored with the model) and sample.py:
+# --sample, the chapter's sampling type: how each character is picked (SAMPLING_TYPES);
+# --sampler, what runs the model (sampling.py): loop (the chapter's session.run per
+# character), graph (all characters in one session.run), structured (one run per character,
+# only characters that keep the tune valid).
+SAMPLING_TYPES = (0, 1, 2, 3)
+SAMPLING_HELP = ("0: the most likely character; 1: draw every character (the chapter); 2: draw "
+                 "only after a space or newline; 3: only after a bar line or newline")
+SAMPLERS = ("loop", "graph", "structured")
+SAMPLER_HELP = ("loop: the chapter's session.run per character; graph: all characters in one "
+                "session.run (tf.while_loop); structured: whole tunes, each character drawn "
+                "only among those that keep the tune valid (constrained decoding)")
 
 
 class UserError(Exception):
@@ -28,19 +39,20 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, "%s: error: %s\n" % (self.prog, message))
 
 
-def read_text(path, encoding="utf-8"):
-    """The file's text and its sha256; missing, empty or undecodable files are UserErrors."""
+def read_text(path, remedy="run 'python bach/generate_dataset.py'", encoding="utf-8"):
+    """The file's text and its sha256. A missing, empty or undecodable file is a UserError
+    that names the file and the `remedy`."""
     if not os.path.isfile(path):
-        raise UserError("%s not found; run 'python bach/generate_dataset.py' first" % path)
+        raise UserError("%s not found; %s first" % (path, remedy))
     with open(path, "rb") as f:
         raw = f.read()
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as e:
-        raise UserError("%s is not %s text (byte %d); convert it or regenerate it"
-                        % (path, encoding.upper(), e.start))
-    if not text:
-        raise UserError("%s is empty; run 'python bach/generate_dataset.py' again" % path)
+        raise UserError("%s is not %s text (byte %d); convert it, or %s"
+                        % (path, encoding.upper(), e.start, remedy))
+    if not text.strip():
+        raise UserError("%s is empty; %s again" % (path, remedy))
     return text, hashlib.sha256(raw).hexdigest()
 
 
@@ -56,23 +68,60 @@ def build_vocab(text):
     return chars, rank[inverse.ravel()]
 
 
-def piece_spans(text):
-    """(start, end) of every piece: each 'X:' header to the next (text before the first is
-    its own span)."""
-    starts, at = [], text.find(PIECE_HEADER)
-    while at >= 0:
-        starts.append(at)
-        at = text.find(PIECE_HEADER, at + 1)
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    return list(zip(starts, starts[1:] + [len(text)]))
+# (letters, semitones) of the keys train.py --keys K draws each piece in: the first K.
+TRANSPOSITIONS = ((0, 0), (1, 2), (-1, -2), (2, 3), (-2, -3))
+
+
+def in_keys(text, keys, seed=0):
+    """`text` with each tune moved to one of the first `keys` TRANSPOSITIONS, drawn with a
+    generator seeded with `seed` (a tune that cannot move there stays as it is)."""
+    rng = random.Random(seed)
+    out, at = [], 0
+    for start, end, _ in abc_grammar.tune_spans(text):
+        steps, semitones = TRANSPOSITIONS[rng.randrange(keys)]
+        tune = text[start:end]
+        if steps:
+            try:
+                tune = abc_grammar.transpose_tune(tune, steps, semitones)
+            except abc_grammar.AbcSyntaxError:
+                pass
+        out += [text[at:start], tune]
+        at = end
+    return "".join(out + [text[at:]])
+
+
+def _x_number(x_line):
+    """'X:12' -> 12, for sorting pieces in the corpus' order."""
+    digits = x_line[2:].strip()
+    return (0, int(digits)) if digits.isdigit() else (1, digits)
+
+
+def stored_sampling(config):
+    """(sampling type, sampler, temperature) that train.py stored for sample.py with the
+    model; the chapter's (1, graph, 1.0) where it stored none. Save folders of earlier
+    versions named them sample_type, sample_sampler ('checked') and sample_temperature."""
+    sampling_type = config.get("sample", config.get("sample_type", 1))
+    sampler = config.get("sampler", config.get("sample_sampler", "graph"))
+    sampler = {"checked": "structured"}.get(sampler, sampler)
+    temperature = config.get("temperature", config.get("sample_temperature", 1.0))
+    return (int(sampling_type) if sampling_type in SAMPLING_TYPES else 1,
+            sampler if sampler in SAMPLERS else "graph", float(temperature))
+
+
+def write_text_atomically(path, text):
+    """Write `text` to a temporary file beside `path`, then rename it: a failed write never
+    leaves half a file where an earlier one was. Creates the folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def write_json_atomically(path, obj):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=1)
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True)
+                          + "\n")
 
 
 class TextLoader():
@@ -84,7 +133,7 @@ class TextLoader():
     """
 
     def __init__(self, data_dir, batch_size, seq_length, encoding="utf-8",
-                 val_frac=0.0, val_pieces=0, verbose=True, align_pieces=False):
+                 val_frac=0.0, val_pieces=0, verbose=True, align_pieces=False, keys=1):
         self.data_dir = data_dir
         self.align_pieces = align_pieces
         self.batch_size = batch_size
@@ -93,10 +142,13 @@ class TextLoader():
         self.verbose = verbose
 
         input_file = os.path.join(data_dir, "input.txt")
-        vocab_file = os.path.join(data_dir, "vocab.json")
-        tensor_file = os.path.join(data_dir, "data.npy")
+        suffix = "" if keys == 1 else "_keys%d" % keys
+        vocab_file = os.path.join(data_dir, "vocab%s.json" % suffix)
+        tensor_file = os.path.join(data_dir, "data%s.npy" % suffix)
 
-        text, sha256 = read_text(input_file, encoding)
+        text, sha256 = read_text(input_file, encoding=encoding)
+        if keys > 1:
+            text = in_keys(text, keys)
         if not self.load_preprocessed(vocab_file, tensor_file, sha256, len(text)):
             self._say("reading text file")
             self.preprocess(text, sha256, vocab_file, tensor_file)
@@ -141,50 +193,64 @@ class TextLoader():
         return True
 
     def split_validation(self, text, val_frac, val_pieces):
-        """Keep the training part in self.tensor and the held-out part in self.val_tensor."""
+        """Keep the training part in self.tensor and the held-out part in self.val_tensor.
+
+        val_pieces: every copy of that many pieces (a piece is its `X:` line, so copies in
+        other keys count too) leaves the training text; the held-out text is each piece
+        once, as original.txt beside input.txt writes it (else its first copy). Which
+        pieces: a draw seeded with 0 from the corpus' own, so models trained on other
+        data sets of the same corpus are judged on the same pieces."""
         self.val_tensor = self.tensor[:0]
-        self.val_piece_count = 0
         self.val_piece_names = []
         if val_pieces > 0:
-            spans = piece_spans(text)
-            distinct = []
-            first = {}
-            for start, end in spans:
-                piece = text[start:end]
-                if piece.startswith(PIECE_HEADER) and piece not in first:
-                    first[piece] = (start, end)
-                    distinct.append(piece)
-            if val_pieces >= len(distinct):
+            tunes = {}
+            for start, end, _ in abc_grammar.tune_spans(text):
+                tunes.setdefault(text[start:text.find("\n", start)], []).append((start, end))
+            originals = self._original_tunes(set(tunes))
+            names = sorted(originals or tunes, key=_x_number)
+            if val_pieces >= len(names):
                 raise UserError("--val_pieces %d leaves nothing to train on: input.txt has %d "
-                                "distinct pieces" % (val_pieces, len(distinct)))
-            held = set(distinct[-val_pieces:])  # the last ones to appear: a random choice
+                                "distinct pieces" % (val_pieces, len(names)))
+            held = sorted(random.Random(0).sample(names, val_pieces), key=_x_number)
             keep = np.ones(len(text), dtype=bool)
-            for start, end in spans:
-                if text[start:end] in held:
+            for name in held:
+                for start, end in tunes.get(name, ()):
                     keep[start:end] = False
-            self.val_tensor = np.concatenate([self.tensor[slice(*first[p])] for p in distinct[-val_pieces:]])
+            self.val_tensor = np.concatenate([
+                self._ids(originals[name]) if originals else
+                self.tensor[slice(*tunes[name][0])] for name in held])
             self.tensor = self.tensor[keep]
-            self.val_piece_count = val_pieces
-            self.val_piece_names = [p.split("\n", 1)[0].strip() for p in distinct[-val_pieces:]]
+            self.val_piece_names = held
         elif val_frac > 0:
             cut = len(self.tensor) - int(len(self.tensor) * val_frac)
             self.tensor, self.val_tensor = self.tensor[:cut], self.tensor[cut:]
 
+    def _original_tunes(self, names):
+        """{X: line: tune text} of original.txt beside input.txt, if it holds the same
+        pieces in characters the vocabulary has; else {}."""
+        try:
+            text = read_text(os.path.join(self.data_dir, "original.txt"))[0]
+        except UserError:
+            return {}
+        tunes = {t.split("\n", 1)[0]: t for t in abc_grammar.complete_tunes(text)}
+        if set(tunes) != names or set("".join(tunes.values())) - set(self.vocab):
+            return {}
+        return tunes
+
+    def _ids(self, text):
+        return np.array([self.vocab[c] for c in text], dtype=np.int32)
+
     def piece_starts(self):
-        """Indices in self.tensor where an 'X:' line begins a piece."""
-        t = self.tensor
-        x, colon, newline = self.vocab.get("X"), self.vocab.get(":"), self.vocab.get("\n")
-        if x is None or colon is None:
-            return np.zeros(0, dtype=np.int64)
-        at = np.flatnonzero((t[:-1] == x) & (t[1:] == colon))
-        return at[(at == 0) | (t[np.maximum(at - 1, 0)] == newline)]
+        """Indices in self.tensor where a tune begins (abc_grammar's rule)."""
+        text = "".join(np.asarray(self.chars)[self.tensor])
+        return [start for start, _, _ in abc_grammar.tune_spans(text)]
 
     def create_aligned_batches(self):
         """Each piece starts a sequence, padded at its end with newlines to whole sequences,
         so training can start every piece from the zero state, as sampling does. Pieces go
         to the rows in turn (the shortest row first); rows are cut to the shortest one.
         self.resets[b] marks the rows whose sequence in batch b starts a piece."""
-        starts = list(self.piece_starts())
+        starts = self.piece_starts()
         if not starts or starts[0] != 0:
             starts.insert(0, 0)
         pad = self.vocab.get("\n", 0)

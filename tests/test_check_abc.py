@@ -1,5 +1,6 @@
-"""bach/check_abc.py: tune splitting, bar counting and novelty in pure Python; validity,
-bar lengths and rendering with the ABC tools (skipped, saying why, when they are missing)."""
+"""bach/check_abc.py: tunes, structure rules and novelty in pure Python; validity as a
+musician means it, bar lengths and rendering with the ABC tools (skipped, saying why, when
+they are missing)."""
 import json
 import random
 
@@ -22,14 +23,14 @@ MINUET = """X:1
 T:Test minuet
 M:3/4
 L:1/8
-K:G
 V:1
 V:2 clef=bass
-[V:1]G2 B2 d2|c2 A2 F2|G2 B2 d2|g6|
-[V:2]G,6|D,6|B,,6|G,,6|
+K:G
+[V:1]G2 B2 d2|c2 A2 F2|G2 B2 d2|g6|]
+[V:2]G,6|D,6|B,,6|G,,6|]
 """
-# The same tune with the second bar of voice 1 a quarter too long (4/4 in 3/4).
-MINUET_LONG_BAR = MINUET.replace("c2 A2 F2|", "c2 A2 F2 A2|")
+# The same tune with each voice's second bar a quarter too long (4/4 in 3/4).
+MINUET_LONG_BAR = MINUET.replace("c2 A2 F2|", "c2 A2 F2 A2|").replace("D,6|", "D,8|")
 GARBAGE = """X:7
 T:Garbage
 M:3/4
@@ -58,7 +59,7 @@ def test_split_tunes_on_x_lines_and_truncated_last_tune():
     ("[V:2]G,6|D,6|B,,6|G,\n\nsome text", False),
 ])
 def test_last_tune_rule(ending, truncated):
-    text = MINUET.replace("[V:2]G,6|D,6|B,,6|G,,6|\n", ending)
+    text = MINUET.replace("[V:2]G,6|D,6|B,,6|G,,6|]\n", ending)
     assert check_abc.split_tunes(text)[-1]["truncated"] is truncated
 
 
@@ -87,25 +88,12 @@ def test_parse_tune_fields_and_bars():
     parsed = check_abc.parse_tune(MINUET)
     assert parsed["fields"] == ["X", "T", "M", "L", "K"] and parsed["missing_fields"] == []
     assert parsed["bars"] == 8 and len(parsed["voice_lines"]) == 2 and parsed["rest_bars"] == 0
+    assert parsed["structure"] == []
     assert check_abc.parse_tune(MINUET.replace("D,6|", "z6|"))["rest_bars"] == 1
+    assert [r for r, _ in check_abc.parse_tune(MINUET.replace("B,,6|", ""))["structure"]] == [
+        "voices_in_step"]
     no_key = check_abc.parse_tune("X:1\nT:t\nM:3/4\nabc|\n")
     assert no_key["missing_fields"] == ["L", "K"]
-
-
-@pytest.mark.parametrize("line, bars", [
-    ("[V:1]G2 B2 d2|c2 A2 F2|", 2),
-    ('|: "Am"abc !trill!d2 :|', 1),
-    ("[V:1]abc|de", 2),                  # the unclosed bar goes on in the next line
-    ("abc||def|]", 2),
-    ("[V:1][K:D]|", 0),
-    ("ab % c|d|e|", 1),
-])
-def test_count_bars(line, bars):
-    assert check_abc.count_bars(line) == bars
-
-
-def test_count_rest_bars():
-    assert check_abc.count_bars("[V:1]z6|G2 z4|z2 x4|Z|", rests_only=True) == 3
 
 
 # ---------------------------------------------------------------- novelty
@@ -140,18 +128,21 @@ def test_novel_lines_and_longest_copy_in_report():
 
 # ---------------------------------------------------------------- without the tools
 
-def test_engraving_complaints_are_no_errors_even_when_abcm2ps_calls_them_so(monkeypatch):
-    """abcm2ps 8.14 prints "error: Line too much shrunk" and exits 1 for a crowded line:
-    layout, not music, so the tune stays valid."""
+def test_the_tools_messages_that_break_a_rule_are_named(monkeypatch):
+    """Any abcm2ps error counts, a crowded line's too (the corpus is laid out to avoid it);
+    abc2midi's track lengths and voices out of sequence say the voices are out of step."""
     out = ("abcm2ps-8.14.14 (2022-12-19)\nFile tune.abc\n"
            "tune.abc:17:19: error: Line too much shrunk (700/816pt of 682pt)\n"
            "tune.abc:20:1: warning: Line overfull (654pt of 652pt)\n")
     monkeypatch.setattr(check_abc, "_run", lambda args, cwd: (1, out))
     messages = check_abc._abcm2ps("unused")
-    assert [m["kind"] for m in messages] == ["engraving", "engraving"]
-    monkeypatch.setattr(check_abc, "_run", lambda args, cwd: (
-        1, out + "tune.abc:21:3: error: Bad character 'V'\n"))
-    assert [m["kind"] for m in check_abc._abcm2ps("unused")] == ["engraving", "engraving", "error"]
+    assert [m["kind"] for m in messages] == ["error", "warning"]
+    assert check_abc.tool_rules(messages) == ["abcm2ps_errors"]
+    midi = [check_abc._message("abc2midi", "warning", "Track 2 is 60 quarter notes long not 72"),
+            check_abc._message("abc2midi", "warning", "V:8 out of sequence"),
+            check_abc._message("abc2midi", "warning", "Different length notes in tuple")]
+    assert check_abc.tool_rules(midi) == ["track_lengths", "voice_sequence"]
+    assert check_abc.tool_rules(midi[2:]) == []
 
 
 def test_missing_tools_still_writes_sample_and_report(tmp_path, monkeypatch):
@@ -204,9 +195,24 @@ def test_valid_tune_has_no_bad_bars():
 def test_one_bar_too_long_is_one_bad_bar():
     report = check_abc.check_abc_text(MINUET_LONG_BAR)
     tune = report["per_tune"][0]
-    assert report["bad_bars"] == 1 and report["bad_bar_fraction"] == 1 / 8.0
+    assert report["bad_bars"] == 2 and report["bad_bar_fraction"] == 2 / 8.0
     assert tune["bad_bar_messages"][0]["message"].endswith("is 1/1 not 3/4")
-    assert tune["valid"]       # a wrong bar length is a figure of its own, not an error
+    assert tune["valid"]       # a wrong bar length, the same in every voice, is a figure
+
+
+@needs_tools
+def test_voices_out_of_step_make_a_tune_invalid_with_each_rule_named():
+    """The many-voice layout the older corpus had: a voice that stops early, and one the
+    header never declared."""
+    out_of_step = MINUET.replace("B,,6|G,,6|]", "B,,6|]") + "[V:5]G,,6|]\n"
+    report = check_abc.check_abc_text(out_of_step)
+    tune = report["per_tune"][0]
+    assert not tune["valid"]
+    assert tune["failed_rules"] == ["voices_declared", "voices_in_step", "track_lengths",
+                                    "voice_sequence"]
+    assert report["failed_rules"] == {rule: 1 for rule in tune["failed_rules"]}
+    summary = "\n".join(check_abc.summary_lines(report))
+    assert "rules broken: track_lengths in 1 tune, voice_sequence in 1 tune" in summary
 
 
 @needs_tools
@@ -255,7 +261,7 @@ def test_cli_summary_and_json(tmp_path, script):
     done = script("bach/check_abc.py", sample, "--corpus", sample)
     assert done.returncode == 0, done.stderr
     assert "valid: 1 of 1 (100.0%)" in done.stdout
-    assert "wrong length: 1 (12.5%)" in done.stdout
+    assert "wrong length: 2 (25.0%)" in done.stdout
     assert "novel lines: 0.0% of 2 voice lines" in done.stdout
     done = script("bach/check_abc.py", sample, "--json")
-    assert done.returncode == 0 and json.loads(done.stdout)["bad_bars"] == 1
+    assert done.returncode == 0 and json.loads(done.stdout)["bad_bars"] == 2

@@ -1,0 +1,107 @@
+"""bach/abc_grammar.py: where tunes begin and end, headers, bars, rests and the structure
+rules of a valid two-staff tune. Pure Python; the agreement test with abc2abc needs the
+ABC tools."""
+import shutil
+import subprocess
+from fractions import Fraction
+
+import pytest
+
+from conftest import load_script
+
+grammar = load_script("bach/abc_grammar.py")
+
+HEADER = "X:1\nT:Test\nM:3/4\nL:1/8\nV:1\nV:2 clef=bass\nK:G\n"
+TUNE = HEADER + ("[V:1]|:G2 B2 d2|c2 A2 F2-|F2 G2 d2-|\n"
+                 "[V:2]|:G,4 B,2|A,4 D2-|D2 G,2 G,2|\n"
+                 "[V:1]d>c B2 (3ABc|[Bd]3 c/2B/2 A2|G6:|\n"
+                 "[V:2]B,4 G,2|z6|G,6:|\n")
+
+
+def rules(text):
+    return [rule for rule, _ in grammar.structure_problems(text)]
+
+
+def test_a_tune_ends_at_a_blank_line_the_next_x_line_or_a_closing_bar_line():
+    text = "%comment\nX:1\nK:G\n[V:1]G|\n\nnot music\nX:2\nK:G\n[V:1]A|\nX:3\nK:G\n[V:1]B"
+    spans = grammar.tune_spans(text)
+    assert [text[s:e] for s, e, _ in spans] == [
+        "X:1\nK:G\n[V:1]G|\n", "X:2\nK:G\n[V:1]A|\n", "X:3\nK:G\n[V:1]B"]
+    assert [complete for _, _, complete in spans] == [True, True, False]
+    assert grammar.split_tunes("X:1\nK:G\nG|]\n")[0]["truncated"] is False
+    assert grammar.split_tunes("X:1\nK:G\nG|]")[0]["truncated"] is True
+    assert grammar.first_complete_tune("X:1\nK:G\nG|\n\nX:2\nK:") == "X:1\nK:G\nG|\n"
+    assert grammar.first_complete_tune("X:1\nK:G\nG") is None
+    assert grammar.complete_tunes(text) == ["X:1\nK:G\n[V:1]G|\n", "X:2\nK:G\n[V:1]A|\n"]
+
+
+def test_header_bars_and_rest_bars():
+    fields, body = grammar.split_header(TUNE)
+    assert [letter for letter, _ in fields] == list("XTMLVVK")
+    assert grammar.declared_voices(fields) == ["1", "2"]
+    assert grammar.bar_units(dict(fields)) == (6, Fraction(3, 4))
+    assert [grammar.line_voice(line) for line in body] == ["1", "2", "1", "2"]
+    assert grammar.line_bars(body[3]) == [("B,4 G,2", "|"), ("z6", "|"), ("G,6", ":|")]
+    assert grammar.line_bars("[V:1][1 G6:|[2 A6|]") == [("G6", ":|"), ("A6", "|]")]
+    assert [grammar.count_bars(line) for line in body] == [3, 3, 3, 3]
+    assert [grammar.count_bars(line, rests_only=True) for line in body] == [0, 0, 0, 1]
+    assert grammar.count_bars("[V:1]G6|A3") == 2  # the last bar goes on in the next line
+
+
+def test_durations_of_notes_chords_broken_rhythm_and_tuplets():
+    def d(text):
+        return grammar.duration(grammar.parse_bar(text))
+    assert d("G2 B2 d2") == 6
+    assert d("c/2B/2 A/ G// z3/2") == Fraction(1, 2) * 3 + Fraction(1, 4) + Fraction(3, 2)
+    assert d("[Bd]3 [ce]") == 4  # a chord lasts as its first note, times its own length
+    assert d("d>c B<A") == 4 and grammar.parse_bar("d>c")[0].duration == Fraction(3, 2)
+    assert d("(3ABc") == 2 and d("(3A2B2c2 d") == 5 and d("(3:2:4A/B/c/d/") == Fraction(4, 3)
+    assert d("^f2 _B,, =c'") == 4
+    assert grammar.bar_duration("G2 (3AB") is None  # a tuplet not finished in its bar
+    for bad in ("A'2", "c,2", "G2 c/3", "[G", "(3(3ABc"):
+        assert grammar.bar_duration(bad) is None, bad
+
+
+def test_the_structure_rules_pass_a_good_tune_and_name_each_broken_one():
+    assert rules(TUNE) == []
+    assert rules(TUNE.replace("K:G\n", "")) == ["header_order"]  # the header must end at K:
+    assert rules(TUNE.replace("M:3/4", "M:3/5")) == ["header_values"]
+    assert rules(TUNE.replace("[V:2]B,4", "B,4")) == ["voice_lines"]
+    assert rules(TUNE.replace("V:2 clef=bass\n", "")) == ["voices_declared", "voices_in_step"]
+    # voice 2's second line one bar short, then a bar of the wrong length
+    assert rules(TUNE.replace("|z6|G,6:|", "|G,6:|")) == ["voices_in_step"]
+    assert rules(TUNE.replace("|z6|", "|z4|")) == ["voices_in_step"]
+    assert rules(TUNE.replace("6:|", "6|")) == ["closing_bar_line"]
+    two_first = TUNE.replace("[V:2]|:G,4", "[V:1]|:G,4")
+    assert "voices_in_step" in rules(two_first)
+
+
+@pytest.mark.skipif(shutil.which("abc2abc") is None, reason="abc2abc not installed (abcmidi)")
+def test_bar_lengths_agree_with_abc2abc(tmp_path):
+    """The bars whose length is not the meter's are the ones abc2abc reports."""
+    bars = ["G2 B2 d2", "c2 A2 F2 G", "F2 G4", "d>c B2 (3ABc", "[Bd]3 c/2B/2 A", "G6",
+            "G2 G2", "d/2c/2B/2A/2 G4"]
+    body = "[V:1]" + "|".join(bars) + "|\n"
+    (tmp_path / "t.abc").write_text(HEADER + body, encoding="utf-8")
+    out = subprocess.run(["abc2abc", "t.abc"], cwd=str(tmp_path), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT).stdout.decode()
+    reported = sorted(int(line.split()[3]) for line in out.splitlines()
+                      if line.startswith("%Error : Bar"))
+    ours = [n for n, bar in enumerate(bars) if grammar.bar_duration(bar) != 6]
+    assert reported == ours == [1, 4, 6]
+
+
+@pytest.mark.parametrize("line, bars", [
+    ("[V:1]G2 B2 d2|c2 A2 F2|", 2),
+    ('|: "Am"abc !trill!d2 :|', 1),
+    ("[V:1]abc|de", 2),                  # the unclosed bar goes on in the next line
+    ("abc||def|]", 2),
+    ("[V:1][K:D]|", 0),
+    ("ab % c|d|e|", 1),
+])
+def test_count_bars(line, bars):
+    assert grammar.count_bars(line) == bars
+
+
+def test_count_rest_bars():
+    assert grammar.count_bars("[V:1]z6|G2 z4|z2 x4|Z|", rests_only=True) == 3
