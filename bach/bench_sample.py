@@ -1,12 +1,16 @@
-"""Benchmark: the chapter's sampling loop against the in-graph sampler, in one process.
+"""Benchmark the samplers in one process: the chapter's loop against the in-graph sampler,
+then the structured sampler's cost per tune.
 
-Both samplers draw n characters (default 1000) from the same model: the newest checkpoint in
---save_dir if there is one, else an untrained model of the chapter's size (64 units, 1 layer,
-60 characters), since speed does not depend on the weights. Graph building and one warm-up
-run are left out of the timings; the speed ratio is printed last.
+The loop and graph samplers draw n characters (default 1000) from the same model: the newest
+checkpoint in --save_dir if there is one, else an untrained model of the chapter's size (64
+units, 1 layer, the corpus' 58 characters), since speed does not depend on the weights.
+Graph building and one warm-up run are left out of the timings; the speed ratio is printed.
+Then the structured sampler writes --tunes whole tunes (seeds 1, 2, ...): characters drawn
+per character kept, bars, and seconds per tune scaled to 32 bars (its target is 3 s on 2
+cores; measure it on a trained model: an untrained one writes tunes no musician would).
 
     python bach/bench_sample.py
-    python bach/bench_sample.py --save_dir save -n 1000 --repeats 5
+    python bach/bench_sample.py --save_dir save -n 1000 --repeats 5 --tunes 10
 """
 import argparse
 import os
@@ -22,22 +26,29 @@ def build_parser():
     p.add_argument("-n", type=int, default=1000, help="characters per sample (default %(default)s)")
     p.add_argument("--repeats", type=int, default=3, help="timed runs of each, best kept")
     p.add_argument("--sample", type=int, default=1, choices=(0, 1, 2, 3), help="sampling type")
+    p.add_argument("--tunes", type=int, default=5, help="tunes for the structured sampler")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
     return p
 
 
-def untrained(tf, model_cls, rnn_size=64, num_layers=1, vocab_size=60):
-    chars = [chr(ord("!") + i) for i in range(vocab_size)]
-    args = argparse.Namespace(rnn_size=rnn_size, num_layers=num_layers, vocab_size=vocab_size,
+# The characters of the two-staff corpus (data/bach/original.txt).
+CORPUS_CHARS = "\n '(,-./0123456789:=ABCDEFGJKLMQSTVX[]^_abcdefghilmnorstz|"
+
+
+def untrained(tf, rnn_size=64, num_layers=1):
+    from model import Model
+    from sampling import GraphSampler
+    chars = list(CORPUS_CHARS)
+    args = argparse.Namespace(rnn_size=rnn_size, num_layers=num_layers, vocab_size=len(chars),
                               batch_size=1, seq_length=1, grad_clip=5.0)
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(0)
-        model = model_cls(args, infer=True)
-        model.build_sampler(chars)
+        model = Model(args, infer=True)
+        graph_sampler = GraphSampler(model, chars)
         sess = tf.Session(graph=graph)
         sess.run(tf.global_variables_initializer())
-    return model, sess, chars
+    return (model, sess, graph_sampler), chars
 
 
 def best_time(fn, repeats):
@@ -50,14 +61,31 @@ def best_time(fn, repeats):
     return min(times)
 
 
+def structured_figures(loaded, chars, tunes, sampling_type):
+    """[(seconds, bars, drawn, kept)] of `tunes` tunes from the structured sampler."""
+    import abc_grammar
+    from sampling import StructuredSampler
+    model, sess, _ = loaded
+    sampler = StructuredSampler(model, sess, chars)
+    sampler.sample(1, "X:", sampling_type, 1.0, 0)  # warm-up
+    figures = []
+    for seed in range(1, tunes + 1):
+        start = time.perf_counter()
+        text, stats = sampler.sample(1, "X:", sampling_type, 1.0, seed)
+        seconds = time.perf_counter() - start
+        _, body = abc_grammar.split_header(text)
+        bars = sum(abc_grammar.count_bars(line) for line in body if line.startswith("[V:1]"))
+        figures.append((seconds, bars, stats["drawn"], stats["kept"]))
+    return figures
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.n < 1 or args.repeats < 1:
-        sys.stderr.write("error: -n and --repeats must be at least 1\n")
+    if args.n < 1 or args.repeats < 1 or args.tunes < 1:
+        sys.stderr.write("error: -n, --repeats and --tunes must be at least 1\n")
         sys.exit(2)
     from tfcompat import tf_v1
     tf = tf_v1(args.verbose)
-    from model import Model
     import sample as sample_script
 
     try:
@@ -66,16 +94,17 @@ def main(argv=None):
         ckpt = None
     if ckpt:
         try:
-            model, sess = sample_script.load_model(tf, config, chars, ckpt, "graph")
+            loaded = sample_script.load_model(tf, config, chars, ckpt, "graph")
         except UserError as e:
             sys.stderr.write("error: %s\n" % e)
             sys.exit(2)
         print("model: %s (rnn_size %s, num_layers %s, %d characters)"
               % (ckpt, config["rnn_size"], config["num_layers"], len(chars)))
     else:
-        model, sess, chars = untrained(tf, Model)
-        print("model: untrained, rnn_size 64, num_layers 1, 60 characters (no checkpoint in %s)"
-              % args.save_dir)
+        loaded, chars = untrained(tf)
+        print("model: untrained, rnn_size 64, num_layers 1, %d characters (no checkpoint in %s)"
+              % (len(chars), args.save_dir))
+    model, sess, graph_sampler = loaded
     vocab = {c: i for i, c in enumerate(chars)}
     prime = chars[0]
     import numpy as np
@@ -83,8 +112,9 @@ def main(argv=None):
     with sess:
         loop = best_time(lambda: model.sample(sess, chars, vocab, args.n, prime, args.sample,
                                               rng=rng), args.repeats)
-        graph = best_time(lambda: model.sample_fast(sess, chars, vocab, args.n, prime,
-                                                    args.sample, seed=1), args.repeats)
+        graph = best_time(lambda: graph_sampler.sample(sess, args.n, prime, args.sample,
+                                                       seed=1), args.repeats)
+        structured = structured_figures(loaded, chars, args.tunes, args.sample)
     print("TensorFlow %s, %d cores, load average %.2f" % (
         tf.__version__, os.cpu_count() or 0, os.getloadavg()[0] if hasattr(os, "getloadavg") else -1))
     print("loop sampler (--sampler loop):   %d characters in %.3f s, %.0f characters/s"
@@ -92,6 +122,15 @@ def main(argv=None):
     print("graph sampler (--sampler graph): %d characters in %.3f s, %.0f characters/s"
           % (args.n, graph, args.n / graph))
     print("speed ratio graph/loop: %.1fx" % (loop / graph))
+    for k, (seconds, bars, drawn, kept) in enumerate(structured):
+        print("structured sampler, seed %d: %d bars, %d characters in %.2f s (%.2f s per 32 "
+              "bars)" % (k + 1, bars, kept, seconds, seconds * 32 / max(bars, 1)))
+    drawn = sum(f[2] for f in structured)
+    kept = sum(f[3] for f in structured)
+    per32 = [f[0] * 32 / max(f[1], 1) for f in structured]
+    print("structured sampler: %.2f characters drawn per character kept; %.2f s per 32-bar "
+          "tune (mean), %.2f s (slowest)" % (drawn / float(kept), sum(per32) / len(per32),
+                                             max(per32)))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """Judge a trained model's music: N sampled tunes checked with the ABC tools.
 
 Samples --tunes tunes (50), each with the prime `X:` and its own seed (--first_seed, the
-next, ...), with the model's stored sampler and sampling settings (train.py's
---sample_sampler, --sample_temperature and --sample_type) unless --sampler, --temperature
-or --sample say otherwise. Keeps the first complete tune of each sample (a sample without one counts as
-an invalid tune), checks them with bach/check_abc.py against the corpus, and prints:
-valid tunes, bars of the wrong length, novel voice lines (not verbatim in the corpus),
-the longest copy, and the model's bits per character on the pieces training never saw
-(train.py's --val_pieces). The report goes to --report (SAVE_DIR/evaluation.json).
+next, ...), with the model's stored --sample, --sampler and --temperature (train.py's)
+unless the same flags here say otherwise. Keeps the first complete tune of each sample (a
+sample without one counts as an invalid tune; the structured sampler writes exactly one),
+checks them with bach/check_abc.py against the corpus, and prints: valid tunes and the rules
+broken, bars of the wrong length, bars of rests only beside the corpus' share, novel voice
+lines (not verbatim in the corpus), the longest copy, and the model's bits per character on
+the pieces training never saw (train.py's --val_pieces). The report goes to --report
+(SAVE_DIR/evaluation.json).
 
     python bach/evaluate.py --save_dir save_best
     python bach/evaluate.py --save_dir save_best --tunes 10 --render samples/best
@@ -15,11 +16,11 @@ the longest copy, and the model's bits per character on the pieces training neve
 import argparse
 import math
 import os
-import re
 import sys
 import time
 
-from sample import check_sampler, stored_sampler
+import abc_grammar
+from sample import add_sampling_flags, sampling_settings
 from utils import OneLineParser, UserError, load_save_dir, write_json_atomically
 
 DEFAULT_CORPUS = os.path.join("data", "bach", "original.txt")
@@ -33,16 +34,12 @@ def build_parser():
     p.add_argument("--tunes", type=int, default=50, help="samples, one tune kept from each "
                    "(default %(default)s)")
     p.add_argument("-n", type=int, default=4000,
-                   help="characters per sample; a tune is ~2000, at most ~3800 (default %(default)s)")
+                   help="characters per sample of the graph and loop samplers; a tune is "
+                        "~2000, at most ~3800 (default %(default)s)")
     p.add_argument("--prime", default="X:", help="start of every sample (default %(default)s)")
     p.add_argument("--first_seed", type=int, default=1, help="seed of the first sample; the "
                    "others count up (default %(default)s)")
-    p.add_argument("--temperature", type=float, default=None,
-                   help="default: the model's stored one (1.0, the chapter's, if none)")
-    p.add_argument("--sample", type=int, default=None, choices=(0, 1, 2, 3),
-                   help="sampling type as sample.py's; default: the model's stored one (1)")
-    p.add_argument("--sampler", default=None, choices=("graph", "checked"),
-                   help="as sample.py's; default: the model's stored one (graph)")
+    add_sampling_flags(p)
     p.add_argument("--corpus", default=DEFAULT_CORPUS,
                    help="ABC corpus for novelty (default %(default)s)")
     p.add_argument("--report", default=None, help="JSON report (default SAVE_DIR/evaluation.json)")
@@ -50,30 +47,6 @@ def build_parser():
                    help="also write the tunes' sample.abc, MIDI, SVG and PNG scores to DIR")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
     return p
-
-
-def sampling_settings(config, temperature=None, sample=None):
-    """(temperature, sampling type): the flags', else the model's stored, else the chapter's."""
-    if temperature is None:
-        temperature = float(config.get("sample_temperature", 1.0))
-    if sample is None:
-        sample = int(config.get("sample_type", 1))
-    return temperature, sample
-
-
-def first_complete_tune(text):
-    """The first tune of a sample, or None if the sample cuts it off. As in ABC 2.1, a tune
-    ends at a blank line (or at the next `X:` line); the text after it is not part of it."""
-    start = re.search(r"^X:", text, re.M)
-    if not start:
-        return None
-    rest = text[start.start():]
-    first_line_end = rest.find("\n")
-    if first_line_end < 0:
-        return None
-    ends = [m.start() + 1 for m in (re.compile(r"\n[ \t]*\n").search(rest, first_line_end),
-                                    re.compile(r"\nX:").search(rest, first_line_end)) if m]
-    return rest[:min(ends)] if ends else None
 
 
 def heldout_bpc(tf, config, ckpt):
@@ -86,7 +59,8 @@ def heldout_bpc(tf, config, ckpt):
         return None, "trained without --val_pieces: no held-out pieces"
     try:
         loader = TextLoader(config["data_dir"], int(config["batch_size"]),
-                            int(config["seq_length"]), val_pieces=val_pieces, verbose=False)
+                            int(config["seq_length"]), val_pieces=val_pieces, verbose=False,
+                            keys=int(config.get("keys", 1)))
     except UserError as e:
         return None, "held-out pieces not available (%s)" % e
     if not loader.val_num_batches:
@@ -109,17 +83,19 @@ def heldout_bpc(tf, config, ckpt):
 def sample_tunes(tf, config, chars, ckpt, count, num, prime, first_seed, temperature,
                  sampling_type, sampler="graph"):
     """(samples, tunes, stats): each sample's text, its first complete tune (None if none)
-    and the checked sampler's figures (None for each sample of the graph sampler)."""
+    and the structured sampler's figures (None for the others)."""
     from sample import generate, load_model
-    model, sess = load_model(tf, config, chars, ckpt, sampler)
+    loaded = load_model(tf, config, chars, ckpt, sampler)
+    if sampler == "structured":
+        num = 1  # one whole tune
     samples, stats = [], []
-    with sess:
+    with loaded[1]:
         for seed in range(first_seed, first_seed + count):
-            text, checked = generate(model, sess, chars, num, prime, sampling_type,
-                                     temperature, seed, sampler)
+            text, structured = generate(loaded, chars, num, prime, sampling_type,
+                                        temperature, seed, sampler)
             samples.append(text)
-            stats.append(checked)
-    return samples, [first_complete_tune(s) for s in samples], stats
+            stats.append(structured)
+    return samples, [abc_grammar.first_complete_tune(s) for s in samples], stats
 
 
 def evaluate(args):
@@ -134,18 +110,14 @@ def evaluate(args):
     if unknown:
         raise UserError("--prime has characters not in the model's vocabulary: %s"
                         % " ".join(repr(c) for c in unknown))
-    try:
-        corpus = check_abc.read_abc_file(args.corpus, "corpus") if args.corpus else None
-    except check_abc.UserError as e:
-        raise UserError(str(e))
+    corpus = check_abc.read_abc_file(args.corpus, "corpus") if args.corpus else None
     missing = check_abc.missing_tools()
     if missing:
         raise UserError(check_abc.missing_tools_message(missing))
-    temperature, sampling_type = sampling_settings(config, args.temperature, args.sample)
-    sampler = args.sampler or stored_sampler(config)
+    sampling_settings(args, config)
+    temperature, sampling_type, sampler = args.temperature, args.sample, args.sampler
     if sampler == "loop":  # the same draws as graph, only slower
         sampler = "graph"
-    check_sampler(sampler, sampling_type)
 
     from tfcompat import tf_v1
     tf = tf_v1(args.verbose)
@@ -165,14 +137,11 @@ def evaluate(args):
     if report:
         for details in report["per_tune"]:
             details["seed"] = seeds[details["sample"]]
-            checked = stats[seeds[details["sample"]] - args.first_seed]
-            if checked:  # False: the checked sampler ran out of draws in this sample
-                details["checked_to_the_end"] = checked["checked"]
     result = {
         "save_dir": args.save_dir, "checkpoint": ckpt, "prime": args.prime,
         "seeds": [args.first_seed, args.first_seed + args.tunes - 1], "chars_per_sample": args.n,
         "temperature": temperature, "sample_type": sampling_type, "sampler": sampler,
-        "checked_sampler": checked_totals(stats),
+        "structured_sampler": structured_totals(stats),
         "samples": args.tunes, "complete_tunes": len(complete),
         "valid_tunes": valid, "valid_fraction": valid / float(args.tunes),
         "bars": report["bars"] if report else 0,
@@ -201,20 +170,12 @@ def rest_bar_fraction(abc_text):
     return sum(p["rest_bars"] for p in parsed) / float(bars) if bars else None
 
 
-def checked_totals(stats):
-    """The checked sampler's figures summed over the samples, or None for another sampler."""
-    stats = [s for s in stats if s]
+def structured_totals(stats):
+    """The structured sampler's figures summed over the samples, or None for another."""
+    stats = [st for st in stats if st]
     if not stats:
         return None
-    keys = ("drawn", "kept", "rejected", "backtracks", "restarts")
-    totals = {key: sum(s[key] for s in stats) for key in keys}
-    totals["unchecked_samples"] = sum(1 for s in stats if not s["checked"])
-    reasons = {}
-    for s in stats:
-        for reason, count in s["reasons"].items():
-            reasons[reason] = reasons.get(reason, 0) + count
-    totals["reasons"] = dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:20])
-    return totals
+    return {key: sum(st[key] for st in stats) for key in ("drawn", "kept", "tunes")}
 
 
 def _percent(value):
@@ -239,15 +200,14 @@ def summary_lines(r):
         "held-out bits per character: %s (%s)"
         % ("n/a" if r["heldout_bpc"] is None else "%.3f" % r["heldout_bpc"], r["heldout"]),
     ]
-    checked = r.get("checked_sampler")
-    if checked:
-        lines.append("checked sampler: %d characters drawn for %d kept (%.1f per kept), %d bars "
-                     "or lines drawn again, %d backtracks, %d tunes started again, %d samples "
-                     "gave up checking"
-                     % (checked["drawn"], checked["kept"],
-                        checked["drawn"] / float(max(checked["kept"], 1)), checked["rejected"],
-                        checked["backtracks"], checked["restarts"],
-                        checked["unchecked_samples"]))
+    if r.get("check") and r["check"].get("failed_rules"):
+        import check_abc
+        lines.insert(3, check_abc.rules_line(r["check"]["failed_rules"]))
+    structured = r.get("structured_sampler")
+    if structured:
+        lines.append("structured sampler: %d characters drawn for %d kept (%.2f per kept)"
+                     % (structured["drawn"], structured["kept"],
+                        structured["drawn"] / float(max(structured["kept"], 1))))
     return lines
 
 
@@ -258,8 +218,6 @@ def main(argv=None):
         parser.error("--tunes must be at least 1")
     if args.n < 1:
         parser.error("-n must be at least 1")
-    if args.temperature is not None and not args.temperature > 0:
-        parser.error("--temperature must be positive")
     if not args.prime:
         parser.error("--prime is empty")
     try:

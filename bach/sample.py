@@ -7,15 +7,21 @@ header. The chapter's prime `x:1\\n` is no ABC header (ABC wants `X:`), so the d
     python bach/sample.py
     python bach/sample.py -n 3000 --prime 'X:1\\nT:' --seed 7 --output samples/sample.abc
     python bach/sample.py --sampler loop           # the chapter's one-run-per-character loop
-    python bach/sample.py --sampler checked        # bars of the wrong length drawn again
+    python bach/sample.py --sampler structured     # whole tunes that keep the two-staff structure
     python bach/sample.py --render samples         # ABC check, MIDI and scores (bach/check_abc.py)
+
+Two flags say how: --sample is the chapter's sampling type (how each character is picked),
+--sampler what runs the model (sampling.py). Both default to what train.py stored with the
+model (its --sample and --sampler), else the chapter's: --sample 1, --sampler graph.
 """
 import argparse
 import os
 import re
 import sys
 
-from utils import SAMPLERS, OneLineParser, UserError, load_save_dir
+from utils import (SAMPLER_HELP, SAMPLERS, SAMPLING_HELP, SAMPLING_TYPES, OneLineParser,
+                   UserError, load_save_dir, read_text, stored_sampling,
+                   write_text_atomically)
 
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
 
@@ -38,21 +44,12 @@ def check_prime(prime, chars, save_dir):
 def build_parser():
     p = OneLineParser(description=__doc__.split("\n")[0])
     p.add_argument("--save_dir", default="save", help="checkpoint folder (default %(default)s)")
-    p.add_argument("-n", type=int, default=1000, help="characters to sample (default %(default)s)")
+    p.add_argument("-n", type=int, default=1000,
+                   help="characters to sample; the structured sampler finishes the tune it "
+                        "is in (default %(default)s)")
     p.add_argument("--prime", default="X:1\\n", help="start text, escapes understood (default %(default)s)")
-    p.add_argument("--sample", type=int, default=None, choices=(0, 1, 2, 3),
-                   help="0: most likely character; 1: draw every character (the chapter); "
-                        "2: draw only after a space or newline; 3: only after a bar line (default: the model's stored "
-                        "one, train.py --sample_type; 1 if none)")
-    p.add_argument("--temperature", type=float, default=None,
-                   help="divides the logits: below 1 is more conservative (default: the "
-                        "model's stored one, train.py --sample_temperature; 1.0 if none)")
+    add_sampling_flags(p)
     p.add_argument("--seed", type=int, default=None, help="makes the sample reproducible")
-    p.add_argument("--sampler", choices=SAMPLERS, default=None,
-                   help="graph: all characters in one session.run (tf.while_loop); loop: the "
-                        "chapter's session.run per character; checked: graph, drawing again "
-                        "any bar of the wrong length or broken tie (default: the model's "
-                        "stored one, train.py --sample_sampler; graph if none)")
     p.add_argument("--output", default=None, help="also write the sample to this file")
     p.add_argument("--render", metavar="DIR", default=None,
                    help="check the ABC and write DIR/sample.abc, MIDI, scores and report.json")
@@ -60,14 +57,41 @@ def build_parser():
     return p
 
 
+def add_sampling_flags(p):
+    """--sample, --sampler and --temperature, as sample.py and evaluate.py take them."""
+    p.add_argument("--sample", type=int, default=None, choices=SAMPLING_TYPES,
+                   help="the chapter's sampling type: %s (default: the model's stored one, "
+                        "else 1)" % SAMPLING_HELP)
+    p.add_argument("--sampler", choices=SAMPLERS, default=None,
+                   help="%s (default: the model's stored one, else graph)" % SAMPLER_HELP)
+    p.add_argument("--temperature", type=float, default=None,
+                   help="divides the logits: below 1 is more conservative (default: the "
+                        "model's stored one, else 1.0)")
+
+
+def sampling_settings(args, config):
+    """Fill --sample, --sampler and --temperature from the model's stored ones."""
+    if args.temperature is not None and not args.temperature > 0:
+        raise UserError("--temperature must be positive")
+    stored = stored_sampling(config)
+    if args.sample is None:
+        args.sample = stored[0]
+    if args.sampler is None:
+        args.sampler = stored[1]
+    if args.temperature is None:
+        args.temperature = stored[2]
+
+
 def load_model(tf, config, chars, ckpt, sampler):
-    """An inference Model in a fresh graph and a session with the checkpoint restored."""
+    """(inference Model, session with the checkpoint restored, GraphSampler or None)."""
     from model import Model
     graph = tf.Graph()
     with graph.as_default():
         model = Model(argparse.Namespace(**config), infer=True)
-        if sampler in ("graph", "checked"):
-            model.build_sampler(chars, with_states=sampler == "checked")
+        graph_sampler = None
+        if sampler == "graph":
+            from sampling import GraphSampler
+            graph_sampler = GraphSampler(model, chars)
         saver = tf.train.Saver(model.model_variables)
         sess = tf.Session(graph=graph)
         try:
@@ -76,64 +100,32 @@ def load_model(tf, config, chars, ckpt, sampler):
             sess.close()
             raise UserError("cannot restore %s (%s); the save folder is corrupt or from another "
                             "model: train again" % (ckpt, str(e).strip().splitlines()[0][:200]))
-    return model, sess
+    return model, sess, graph_sampler
 
 
-def generate(model, sess, chars, num, prime, sampling_type, temperature, seed, sampler):
-    """(text, stats): stats are the checked sampler's (model.sample_checked), else None."""
-    import numpy as np
-    vocab = {c: i for i, c in enumerate(chars)}
-    if sampler == "loop":
-        return model.sample(sess, chars, vocab, num, prime, sampling_type, temperature,
-                            rng=np.random.RandomState(seed)), None
-    if sampler == "checked":
-        return model.sample_checked(sess, chars, vocab, num, prime, sampling_type, temperature,
-                                    seed)
-    return model.sample_fast(sess, chars, vocab, num, prime, sampling_type, temperature,
-                             seed), None
+def generate(loaded, chars, num, prime, sampling_type, temperature, seed, sampler):
+    """(text, stats) from a load_model() result; stats are the structured sampler's."""
+    import sampling
+    model, sess, graph_sampler = loaded
+    try:
+        return sampling.sample(model, sess, chars, num, prime, sampling_type, temperature,
+                               seed, sampler, graph_sampler)
+    except ValueError as e:  # the structured sampler's: vocabulary or prime
+        raise UserError("--sampler structured: %s" % e)
 
 
-def checked_summary(stats):
-    """One line on what the checked sampler drew again."""
-    line = ("checked sampler: %d characters drawn for %d kept, %d bars or lines drawn again, "
-            "%d backtracks, %d tunes started again"
-            % (stats["drawn"], stats["kept"], stats["rejected"], stats["backtracks"],
-               stats["restarts"]))
-    if not stats["checked"]:
-        line += "; gave up: the end of the sample is unchecked"
-    return line
-
-
-def stored_sampler(config):
-    """The sampler train.py stored for the model (--sample_sampler), else graph."""
-    sampler = config.get("sample_sampler", "graph")
-    return sampler if sampler in SAMPLERS else "graph"
-
-
-def check_sampler(sampler, sampling_type):
-    """The checked sampler draws a refused bar again: with the most likely character every
-    time (--sample 0) it would get the same bar back until it gives up."""
-    if sampler == "checked" and sampling_type == 0:
-        raise UserError("--sampler checked needs draws; --sample 0 takes the most likely "
-                        "character every time: use --sample 1, 2 or 3")
+def structured_summary(stats):
+    """One line on the structured sampler's work."""
+    return ("structured sampler: %d tune%s, %d characters drawn, %d kept"
+            % (stats["tunes"], "s"[stats["tunes"] == 1:], stats["drawn"], stats["kept"]))
 
 
 def corpus_text(config):
     """The training corpus (original.txt beside input.txt), if it is still there."""
-    path = os.path.join(str(config.get("data_dir", "")), "original.txt")
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError):
+        return read_text(os.path.join(str(config.get("data_dir", "")), "original.txt"))[0]
+    except UserError:
         return None
-
-
-def write_text(path, text):
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path + ".tmp", "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(path + ".tmp", path)
 
 
 def render(text, out_dir, config):
@@ -160,39 +152,25 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("-n must be at least 1")
-    if args.temperature is not None and not args.temperature > 0:
-        parser.error("--temperature must be positive")
     try:
         prime = unescape(args.prime)
         config, chars, ckpt = load_save_dir(args.save_dir)
         check_prime(prime, chars, args.save_dir)
-        # Settings chosen for this model at training time; the chapter's 1.0 and 1 otherwise.
-        if args.temperature is None:
-            args.temperature = float(config.get("sample_temperature", 1.0))
-        if args.sample is None:
-            args.sample = int(config.get("sample_type", 1))
-        if args.sampler is None:
-            args.sampler = stored_sampler(config)
-        check_sampler(args.sampler, args.sample)
-        if args.render:
-            try:
-                import check_abc  # noqa: F401
-            except ImportError:
-                raise UserError("--render needs bach/check_abc.py, which is missing")
+        sampling_settings(args, config)
         seed = args.seed
         if seed is None:
             seed = int.from_bytes(os.urandom(4), "little") >> 1
         from tfcompat import tf_v1
         tf = tf_v1(args.verbose)
-        model, sess = load_model(tf, config, chars, ckpt, args.sampler)
-        with sess:
-            text, stats = generate(model, sess, chars, args.n, prime, args.sample,
+        loaded = load_model(tf, config, chars, ckpt, args.sampler)
+        with loaded[1]:
+            text, stats = generate(loaded, chars, args.n, prime, args.sample,
                                    args.temperature, seed, args.sampler)
         print(text)
         if stats:
-            sys.stderr.write(checked_summary(stats) + "\n")
+            sys.stderr.write(structured_summary(stats) + "\n")
         if args.output:
-            write_text(args.output, text)
+            write_text_atomically(args.output, text)
         if args.render:
             render(text, args.render, config)
     except UserError as e:

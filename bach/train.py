@@ -11,7 +11,6 @@ Ctrl-C saves before exiting. Settings and vocabulary are saved as JSON, never pi
     python bach/train.py --init_from save --num_epochs 2
     python bach/train.py --preset best --save_dir save_best   # bach/EXPERIMENTS.md's choice
 """
-import argparse
 import json
 import math
 import os
@@ -21,8 +20,9 @@ import time
 
 import numpy as np
 
-from utils import (MODEL_SETTINGS, SAMPLERS, OneLineParser, TextLoader, UserError,
-                   load_save_dir, write_json_atomically)
+from utils import (MODEL_SETTINGS, SAMPLER_HELP, SAMPLERS, SAMPLING_HELP, SAMPLING_TYPES,
+                   TRANSPOSITIONS, OneLineParser, TextLoader, UserError, load_save_dir,
+                   write_json_atomically)
 
 
 # Configurations chosen in bach/EXPERIMENTS.md; the defaults above stay the chapter's.
@@ -30,8 +30,8 @@ PRESETS = {
     # The chapter's model (64 units, 1 layer, 5 epochs: about 80 s) with 3 pieces held out
     # for the held-out figure, sampled by the checked sampler at the chapter's temperature:
     # what the bars needed was a sampler that draws a wrong bar again, not a bigger model.
-    "best": {"val_pieces": 3, "seed": 1, "sample_sampler": "checked",
-             "sample_temperature": 1.0, "sample_type": 1},
+    "best": {"val_pieces": 3, "seed": 1, "sampler": "structured",
+             "temperature": 1.0, "sample": 1},
 }
 
 
@@ -59,7 +59,15 @@ def build_parser():
     p.add_argument("--init_from", default=None,
                    help="resume from the newest checkpoint in this folder (same settings and "
                         "vocabulary); --num_epochs more epochs from its step")
-    p.add_argument("--max_to_keep", type=int, default=5, help="checkpoints kept (default %(default)s)")
+    p.add_argument("--max_to_keep", type=int, default=5,
+                   help="checkpoints kept (default %(default)s)")
+    p.add_argument("--keys", type=int, default=1, choices=range(1, len(TRANSPOSITIONS) + 1),
+                   help="train on each piece of input.txt moved to one of this many keys: 1 "
+                        "its own (the chapter's), 2-5 adding a tone up, a tone down, a minor "
+                        "third up and down; the K: line follows (default %(default)s)")
+    p.add_argument("--restore_best", action="store_true",
+                   help="at the end, make the checkpoint with the best validation loss (kept "
+                        "in SAVE_DIR/best) the newest, the one sample.py uses")
     p.add_argument("--keep_prob", type=float, default=1.0,
                    help="dropout: keep this fraction of the cells' inputs and outputs while "
                         "training; 1 is the chapter's no dropout (default %(default)s)")
@@ -70,14 +78,15 @@ def build_parser():
     p.add_argument("--seed", type=int, default=None,
                    help="seed TensorFlow's and NumPy's random numbers (default: unseeded, as "
                         "the chapter)")
-    p.add_argument("--sample_temperature", type=float, default=1.0,
-                   help="temperature sample.py and evaluate.py use for this model unless told "
-                        "otherwise (default %(default)s, the chapter's)")
-    p.add_argument("--sample_type", type=int, default=1, choices=(0, 1, 2, 3),
-                   help="sampling type they use for it, as sample.py's --sample "
-                        "(default %(default)s, the chapter's)")
-    p.add_argument("--sample_sampler", default="graph", choices=SAMPLERS,
-                   help="sampler they use for it, as sample.py's --sampler (default %(default)s)")
+    p.add_argument("--sample", type=int, default=1, choices=SAMPLING_TYPES,
+                   help="stored for sample.py and evaluate.py, their default --sample: %s "
+                        "(default %%(default)s, the chapter's)" % SAMPLING_HELP)
+    p.add_argument("--sampler", default="graph", choices=SAMPLERS,
+                   help="stored as their default --sampler: %s (default %%(default)s)"
+                        % SAMPLER_HELP)
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="stored as their default --temperature (default %(default)s, the "
+                        "chapter's)")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,
                    help="a tested configuration (flags given beside it win): 'best' is the one "
                         "bach/EXPERIMENTS.md chose, see bach/README.md")
@@ -92,8 +101,8 @@ def check_args(parser, args):
             parser.error("--%s must be at least 1" % name)
     if not 0 < args.keep_prob <= 1:
         parser.error("--keep_prob must be in (0, 1]")
-    if not args.sample_temperature > 0:
-        parser.error("--sample_temperature must be positive")
+    if not args.temperature > 0:
+        parser.error("--temperature must be positive")
     if not 0 <= args.val_frac < 1:
         parser.error("--val_frac must be in [0, 1)")
     if args.val_pieces < 0:
@@ -144,7 +153,7 @@ def evaluate(sess, model, data_loader):
 def train(args):
     data_loader = TextLoader(args.data_dir, args.batch_size, args.seq_length,
                              val_frac=args.val_frac, val_pieces=args.val_pieces,
-                             align_pieces=args.align_pieces)
+                             align_pieces=args.align_pieces, keys=args.keys)
     args.vocab_size = data_loader.vocab_size
     ckpt = check_init_from(args, data_loader.chars) if args.init_from else None
     if data_loader.val_piece_names:
@@ -279,7 +288,20 @@ def run_training(tf, args, data_loader, ckpt):
             sys.exit(130)
         if saved_step != step:
             save()
+        if args.restore_best and os.path.isfile(best_file):
+            restore_best(sess, saver, best_saver, best_dir, checkpoint_path)
     writer.close()
+
+
+def restore_best(sess, saver, best_saver, best_dir, checkpoint_path):
+    """Make the held-out best checkpoint (SAVE_DIR/best) the newest in SAVE_DIR, which is
+    the one sample.py and evaluate.py use: early stopping, judged on unseen pieces."""
+    with open(os.path.join(best_dir, "best.json"), encoding="utf-8") as f:
+        best = json.load(f)
+    best_saver.restore(sess, os.path.join(best_dir, "model.ckpt-%d" % best["step"]))
+    saver.save(sess, checkpoint_path, global_step=best["step"], write_meta_graph=False)
+    print("the newest checkpoint is now the best on held-out pieces: step {}, val_bpc = {:.3f}"
+          .format(best["step"], best["val_bpc"]))
 
 
 class StopOnCtrlC(object):

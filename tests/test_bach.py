@@ -30,8 +30,8 @@ V:2 clef=bass
 K:G
 [V:1]G2 B2 d2|c2 A2 F2|G4 B2|A6|
 [V:2]G,4 B,2|A,4 D2-|D2 G,2 G,2|D,6|
-[V:1]d2 c2 B2|A2 G2 F2|G2 D2 B,2|G,6|
-[V:2]B,4 G,2|C4 D2|B,2 C2 D2|G,6|
+[V:1]d2 c2 B2|A2 G2 F2|G2 D2 B,2|G,6|]
+[V:2]B,4 G,2|C4 D2|B,2 C2 z2|G,6|]
 
 X:2
 T:Short Gigue
@@ -42,8 +42,8 @@ V:2 clef=bass
 K:D
 [V:1]d2f a2f|e2c A3|d2f a2g|f3 d3|
 [V:2]D,3 F,3|A,3 A,,3|D,3 F,3|D,3 D,3|
-[V:1]B2d g2e|c2e a2f|d2c B2A|d6|
-[V:2]G,3 E,3|A,3 C3|D3 A,3|D,6|
+[V:1]B2d g2e|c2e a2f|d2c B2A|d6|]
+[V:2]G,3 E,3|A,3 C3|D3 A,3|D,6|]
 
 X:3
 T:Plain Air
@@ -52,8 +52,8 @@ L:1/4
 V:1
 V:2 clef=bass
 K:C
-[V:1]c d e f|g2 e2|f e d c|c4|
-[V:2]C, E, G, C|E,2 C,2|D, G, G,, C,|C,4|
+[V:1]c d e f|g2 e2|f e d c|c4|]
+[V:2]C, E, G, C|E,2 C,2|D, G, G,, C,|C,4|]
 """
 TINY = ["--rnn_size", "16", "--batch_size", "4", "--seq_length", "10", "--save_every", "100",
         "--learning_rate", "0.01"]
@@ -253,11 +253,12 @@ def open_model(save_dir, sampler):
     from tfcompat import tf_v1
     sample = load_script("bach/sample.py")
     config, chars, ckpt = utils.load_save_dir(save_dir)
-    model, sess = sample.load_model(tf_v1(), config, chars, ckpt, sampler)
-    return sample, model, sess, chars
+    loaded = sample.load_model(tf_v1(), config, chars, ckpt, sampler)
+    return sample, loaded, chars
 
 
-def sampler_draws(model, sess, chars, sampler, prime, count, length, sampling_type, temperature):
+def sampler_draws(loaded, chars, sampler, prime, count, length, sampling_type, temperature):
+    model, sess, graph_sampler = loaded
     vocab = {c: i for i, c in enumerate(chars)}
     rng = np.random.RandomState(0)
     out = []
@@ -265,8 +266,7 @@ def sampler_draws(model, sess, chars, sampler, prime, count, length, sampling_ty
         if sampler == "loop":
             text = model.sample(sess, chars, vocab, length, prime, sampling_type, temperature, rng)
         else:
-            text = model.sample_fast(sess, chars, vocab, length, prime, sampling_type,
-                                     temperature, seed=k)
+            text = graph_sampler.sample(sess, length, prime, sampling_type, temperature, seed=k)
         out.append(text[len(prime):])
     return out
 
@@ -291,17 +291,17 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
     characters, by a chi-square test on many independent draws. The seeds are fixed, so the
     test is deterministic; p < 0.001 would be a real difference (a correct sampler fails
     that test with probability 0.001 for a random seed)."""
-    sample, model, sess, chars = open_model(trained["save_dir"], "graph")
-    with sess:
+    sample, loaded, chars = open_model(trained["save_dir"], "graph")
+    with loaded[1]:
         kwargs = dict(prime="X:1\n", count=1, length=40, sampling_type=0, temperature=1.0)
-        assert (sampler_draws(model, sess, chars, "graph", **kwargs)
-                == sampler_draws(model, sess, chars, "loop", **kwargs))
+        assert (sampler_draws(loaded, chars, "graph", **kwargs)
+                == sampler_draws(loaded, chars, "loop", **kwargs))
         for sampling_type, temperature, prime in ((1, 0.8, "[V:1]"), (2, 1.5, "[V:1]d2 "),
                                                   (3, 1.5, "[V:1]d2|")):
             kwargs = dict(prime=prime, count=1200, length=3, sampling_type=sampling_type,
                           temperature=temperature)
-            graph = sampler_draws(model, sess, chars, "graph", **kwargs)
-            loop = sampler_draws(model, sess, chars, "loop", **kwargs)
+            graph = sampler_draws(loaded, chars, "graph", **kwargs)
+            loop = sampler_draws(loaded, chars, "loop", **kwargs)
             assert len(set(g[0] for g in graph)) > 3  # really drawn
             for position in range(3):
                 p = homogeneity_p([g[position] for g in graph], [lp[position] for lp in loop])
@@ -310,7 +310,7 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
                 # Drawn after the space (bar line) only; then the most likely follows.
                 for text in graph[:20]:
                     if text[0] not in (" \n" if sampling_type == 2 else "|\n"):
-                        best, _ = sample.generate(model, sess, chars, 1, prime + text[0], 0,
+                        best, _ = sample.generate(loaded, chars, 1, prime + text[0], 0,
                                                   1.0, 0, "graph")
                         assert text[1] == best[-1], text
 
@@ -318,71 +318,57 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
 def test_bar_line_sampling_keeps_ties(trained):
     """Type 3 draws after a bar line, but not after a tied one ("d2-|"): both samplers then
     take the most likely character, every time."""
-    sample, model, sess, chars = open_model(trained["save_dir"], "graph")
-    with sess:
+    sample, loaded, chars = open_model(trained["save_dir"], "graph")
+    with loaded[1]:
         kwargs = dict(prime="[V:1]d2-|", count=30, length=1, sampling_type=3, temperature=3.0)
-        best = sample.generate(model, sess, chars, 1, "[V:1]d2-|", 0, 1.0, 0, "graph")[0][-1]
+        best = sample.generate(loaded, chars, 1, "[V:1]d2-|", 0, 1.0, 0, "graph")[0][-1]
         for sampler in ("graph", "loop"):
-            assert set(sampler_draws(model, sess, chars, sampler, **kwargs)) == {best}
+            assert set(sampler_draws(loaded, chars, sampler, **kwargs)) == {best}
         kwargs["prime"] = "[V:1]d2|"
-        assert len(set(sampler_draws(model, sess, chars, "graph", **kwargs))) > 1
+        assert len(set(sampler_draws(loaded, chars, "graph", **kwargs))) > 1
 
 
-def test_sampler_state_input_continues_where_it_left_off(trained):
-    """The checked sampler restarts the in-graph sampler from a returned state: with the
-    most likely character each time, the continuation is the same text."""
-    _, model, sess, chars = open_model(trained["save_dir"], "checked")
-    vocab = {c: i for i, c in enumerate(chars)}
-    with sess:
-        def run(feed):
-            feed.update({model.sampler_type: 0, model.sampler_seed: 0})
-            return sess.run([model.sampler_output, model.sampler_states], feed)
-        ids, states = run({model.sampler_prime: [vocab[c] for c in "X:1\nK:G\n"],
-                           model.sampler_num: 30})
-        assert states.shape == (30, 2 * 16)
-        more, _ = run({model.sampler_prime: [ids[9]], model.sampler_before: [ids[8]],
-                       model.sampler_state: states[9:10], model.sampler_num: 20})
-        assert list(more) == list(ids[10:30])
-
-
-def test_checked_sampler_keeps_only_what_the_checker_accepts(trained):
-    abc_bars = load_script("bach/abc_bars.py")
-    sample, model, sess, chars = open_model(trained["save_dir"], "checked")
-    with sess:
-        runs = [sample.generate(model, sess, chars, 300, "X:", 1, 1.0, 5, "checked")
+def test_structured_sampler_writes_valid_tunes_and_keeps_every_character(trained):
+    """Whatever the (barely trained) model prefers, each tune keeps the two-staff structure
+    (abc_grammar's rules), and every character drawn is kept; the seed reproduces it."""
+    grammar = load_script("bach/abc_grammar.py")
+    sample, loaded, chars = open_model(trained["save_dir"], "structured")
+    with loaded[1]:
+        runs = [sample.generate(loaded, chars, 1, "X:", 1, 1.0, 5, "structured")
                 for _ in range(2)]
-    (text, stats), again = runs
-    assert again == runs[0]  # reproducible with the seed
-    assert text.startswith("X:") and len(text) == 302
-    assert stats["kept"] == 300 and stats["drawn"] >= 300 and stats["rejected"] > 0
-    checker = abc_bars.TuneChecker()
-    verdicts = [checker.feed(c) for c in text[:2 + stats["checked_chars"]]]
-    assert not [v for v in verdicts if isinstance(v, abc_bars.Rejected)]
-    assert sum(stats["reasons"].values()) == stats["rejected"]
+        text, stats = runs[0]
+        assert runs[1] == runs[0]
+        tunes = grammar.split_tunes(text)
+        assert len(tunes) == stats["tunes"] == 1 and not tunes[0]["truncated"]
+        assert grammar.structure_problems(tunes[0]["text"]) == []
+        assert stats["drawn"] == stats["kept"] == len(text) - 2
+        two, stats = sample.generate(loaded, chars, len(text), "X:", 0, 1.0, 5, "structured")
+        assert stats["tunes"] >= 2 and all(  # it finishes the tune that passes -n
+            grammar.structure_problems(t) == [] for t in grammar.complete_tunes(two))
 
 
-def test_sample_and_evaluate_with_the_checked_sampler(trained_options, tmp_path):
+def test_sample_and_evaluate_with_the_structured_sampler(trained_options, tmp_path):
     save = trained_options["save_dir"]
-    proc = run_script("bach/sample.py", "--save_dir", save, "-n", "200", "--seed", "2",
-                      "--prime", "X:", "--sampler", "checked")
+    proc = run_script("bach/sample.py", "--save_dir", save, "-n", "1", "--seed", "2",
+                      "--prime", "X:", "--sampler", "structured")
     assert proc.returncode == 0 and proc.stdout.startswith("X:"), proc.stderr
-    assert "checked sampler: " in proc.stderr and "characters drawn for 200 kept" in proc.stderr
+    assert "structured sampler: 1 tune, " in proc.stderr
     report_path = tmp_path / "eval.json"
     corpus = os.path.join(trained_options["data_dir"], "original.txt")
-    proc = run_script("bach/evaluate.py", "--save_dir", save, "--tunes", "2", "-n", "200",
-                      "--corpus", corpus, "--report", str(report_path), "--sampler", "checked")
+    proc = run_script("bach/evaluate.py", "--save_dir", save, "--tunes", "2",
+                      "--corpus", corpus, "--report", str(report_path), "--sampler", "structured")
     assert proc.returncode == 0, proc.stderr
     with open(str(report_path), encoding="utf-8") as f:
         report = json.load(f)
-    assert report["sampler"] == "checked" and report["checked_sampler"]["kept"] == 400
-    assert "checked sampler: " in proc.stdout
-    one_line_error(run_script("bach/sample.py", "--save_dir", save, "--sampler", "checked",
-                              "--sample", "0"), "--sampler checked needs draws", "--sample 1")
+    assert report["sampler"] == "structured" and report["complete_tunes"] == 2
+    assert report["structured_sampler"]["drawn"] == report["structured_sampler"]["kept"]
+    if report["check"]["valid_tunes"] is not None:  # with the ABC tools
+        assert report["valid_tunes"] == 2, report["check"]["failed_rules"]
+    one_line_error(run_script("bach/sample.py", "--save_dir", save, "--sampler", "structured",
+                              "--prime", "K:G"), "--sampler structured", "prime breaks")
 
 
 def test_render_writes_sample_abc(trained, tmp_path, capsys):
-    if not os.path.isfile(os.path.join(ROOT, "bach", "check_abc.py")):
-        pytest.skip("bach/check_abc.py is not there yet")
     sample = load_script("bach/sample.py")
     render = tmp_path / "render"
     sample.main(["--save_dir", trained["save_dir"], "-n", "400", "--seed", "1",
@@ -561,8 +547,8 @@ def test_preset_fills_defaults_and_given_flags_win():
     train = load_script("bach/train.py")
     parser = train.build_parser()
     chapter = train.parse_args(parser, [])
-    assert (chapter.rnn_size, chapter.num_layers, chapter.keep_prob, chapter.sample_temperature,
-            chapter.sample_type, chapter.align_pieces, chapter.sample_sampler) == (
+    assert (chapter.rnn_size, chapter.num_layers, chapter.keep_prob, chapter.temperature,
+            chapter.sample, chapter.align_pieces, chapter.sampler) == (
         64, 1, 1.0, 1.0, 1, False, "graph")
     parser = train.build_parser()
     best = train.parse_args(parser, ["--preset", "best"])
@@ -583,7 +569,7 @@ def trained_options(tmp_path_factory):
     stdout, code = call(train.main, [
         "--data_dir", data_dir, "--save_dir", save_dir, "--log_dir", str(base / "logs"),
         "--num_epochs", "1", "--val_pieces", "1", "--align_pieces", "--keep_prob", "0.8",
-        "--seed", "3", "--sample_temperature", "0.5", "--sample_type", "2"] + TINY)
+        "--seed", "3", "--temperature", "0.5", "--sample", "2"] + TINY)
     assert code == 0, stdout
     return {"base": base, "data_dir": data_dir, "save_dir": save_dir, "stdout": stdout}
 
@@ -593,7 +579,7 @@ def test_options_train_and_sampling_settings_are_stored(trained_options, capsys)
     assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.5
     with open(os.path.join(trained_options["save_dir"], "config.json"), encoding="utf-8") as f:
         config = json.load(f)
-    assert (config["sample_temperature"], config["sample_type"], config["keep_prob"]) == (0.5, 2, 0.8)
+    assert (config["temperature"], config["sample"], config["keep_prob"]) == (0.5, 2, 0.8)
     sample = load_script("bach/sample.py")
     outs = []
     for extra in ([], ["--temperature", "0.5", "--sample", "2"], ["--temperature", "3"]):
@@ -621,10 +607,6 @@ def test_evaluate_samples_checks_and_reports(trained_options, tmp_path):
     for word in ("valid:", "bad bars:", "bars of rests only:", "novel lines:",
                  "held-out bits per character:"):
         assert word in stdout
-    # A complete tune is the first whole one of a sample; a cut-off one counts as none.
-    assert evaluate.first_complete_tune("X:1\nK:C\nabc|\nX:2\nK:C\nab") == "X:1\nK:C\nabc|\n"
-    assert evaluate.first_complete_tune("X:1\nK:C\nab") is None
-    assert evaluate.first_complete_tune("X:1\nK:C\nabc|\n\n\nXXX\n") == "X:1\nK:C\nabc|\n"
 
 
 def test_evaluate_bad_input_fails_in_one_line(trained_options, tmp_path):

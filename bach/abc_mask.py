@@ -1,0 +1,635 @@
+"""The structured sampler's mask: which characters may come next so that the tune stays valid.
+
+StructureMask follows a tune as it is written, a character at a time, and says at every
+point which characters can still lead to a valid two-staff tune (abc_grammar's structure
+rules, and what the ABC tools accept):
+- the header: `X:` first, then T:, C:, M:, L:, Q:, V:1, V:2 and `K:` last, in that order,
+  with values the tools can read;
+- the body: lines alternate `[V:1]` and `[V:2]`; voice 1's line chooses its bars (2 to 4 of
+  them) and bar lines, voice 2's line then holds the same bars with the same bar lines;
+- every bar is exactly as long as the meter: a note's length can only be one that still
+  fits, and what is left can still be filled; tuplets `(3` close inside their bar;
+- a tie goes to the same pitch: the next note is that pitch, spelled the same;
+- the tune ends with a closing bar line after 16 to 48 bars, with no tie left open.
+The grammar is a generator: it yields the set of allowed characters and is sent the one
+chosen. It never needs to take a character back, so the sampler never edits what it drew.
+"""
+import functools
+from fractions import Fraction
+
+from abc_grammar import ACCIDENTAL_OF, ALTERATIONS, NOTE_LETTERS, TUPLET_Q, key_signature
+
+MIN_BARS, MAX_BARS = 16, 48  # the corpus' tunes hold 18 to 51 bars
+LINE_BARS = (2, 4)           # bars in a line: the corpus writes 4, or 2 when that is too wide
+MAX_TEXT = 40                # characters of a T: or C: value
+TEXT_MARKS = " .,'-"         # and letters and digits: no music in a title
+DIGITS = "0123456789"
+HEADER = (  # (field, required, values: "number", "text" or the values allowed)
+    ("X", True, "number"), ("T", False, "text"), ("C", False, "text"),
+    ("M", True, ("2/2", "3/2", "2/4", "3/4", "4/4", "3/8", "6/8", "9/8", "12/8", "12/16")),
+    ("L", True, ("1/8", "1/16")),
+    ("Q", False, tuple("1/4=%d" % n for n in range(30, 200))),
+    ("V", True, ("1", "1 clef=bass")), ("V", True, ("2", "2 clef=bass")),
+    ("K", True, ("C", "G", "D", "A", "E", "F", "Bb", "Eb", "Ab",
+                 "Am", "Em", "Bm", "F#m", "C#m", "Dm", "Gm", "Cm", "Fm", "Bbm")))
+# Note lengths as the corpus writes them (data/bach/STAVES.md, step 6), in units of L:.
+LENGTHS = {"": Fraction(1), "/": Fraction(1, 2), "//": Fraction(1, 4), "3/8": Fraction(3, 8),
+           "3/4": Fraction(3, 4), "3/2": Fraction(3, 2), "7/4": Fraction(7, 4),
+           "7/2": Fraction(7, 2)}
+LENGTHS.update((str(n), Fraction(n)) for n in (2, 3, 4, 6, 7, 8, 12, 14, 16, 24, 28))
+TUPLET = 3               # `(3`: three notes in the time of two
+TUPLET_COUNTS = (2, 4, 5, 6)  # `(3:2:n`: n notes in that time
+TUPLET_RATIO = Fraction(TUPLET_Q[TUPLET], TUPLET)
+# Pitch numbers (C=0, c=7): the corpus spans G,,, to f' (-17 to 17); train.py --keys moves
+# pieces up to two letters up or down.
+LOWEST, HIGHEST = -19, 19
+CHORD_NOTES = 4          # the most notes in a chord, as in the corpus
+ACCIDENTAL_STARTS = "^_="
+NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
+SPELLINGS = tuple(a + letter for a in ("", "^", "^^", "_", "__", "=") for letter in NOTE_LETTERS)
+# Characters a model must be able to write for the mask to build a tune.
+REQUIRED = frozenset("X:\nMLVK[]12|/") | frozenset("z")
+
+
+class NotAllowed(ValueError):
+    """A character the mask does not allow at this point."""
+
+
+def _trie(strings):
+    """{prefix: frozenset of the characters that continue it} for a set of strings."""
+    nexts = {}
+    for s in strings:
+        for i in range(len(s)):
+            nexts.setdefault(s[:i], set()).add(s[i])
+    return {prefix: frozenset(chars) for prefix, chars in nexts.items()}
+
+
+_LENGTH_NEXT = _trie(LENGTHS)
+_LENGTH_SUBTREE = {p: [v for s, v in LENGTHS.items() if s.startswith(p)]
+                   for p in set(_LENGTH_NEXT) | set(LENGTHS)}
+_EIGHTH = Fraction(1, 8)
+
+
+def _fillable_table(limit=512):
+    """fillable[k]: k eighths of a unit are a sum of LENGTHS."""
+    steps = [int(v / _EIGHTH) for v in LENGTHS.values()]
+    table = [True] + [False] * limit
+    for k in range(1, limit + 1):
+        table[k] = any(s <= k and table[k - s] for s in steps)
+    return table
+
+
+_FILLABLE = _fillable_table()
+
+
+@functools.lru_cache(maxsize=None)
+def fillable(amount):
+    """True if `amount` units can be filled with notes of LENGTHS (0 can)."""
+    eighths = amount / _EIGHTH
+    return amount >= 0 and eighths.denominator == 1 and eighths < len(_FILLABLE) and \
+        _FILLABLE[int(eighths)]
+
+
+def _sums(count):
+    """The sums of `count` LENGTHS."""
+    sums = {Fraction(0)}
+    for _ in range(count):
+        sums = {s + v for s in sums for v in LENGTHS.values() if s + v <= 64}
+    return sums
+
+
+_TUPLET_SUMS = {}
+
+
+@functools.lru_cache(maxsize=None)
+def tuplet_feasible(written, left, remaining):
+    """Can a tuplet whose notes so far add up to `written`, with `left` notes still to come,
+    close inside the `remaining` units of its bar and leave a fillable rest of the bar?"""
+    if left not in _TUPLET_SUMS:
+        _TUPLET_SUMS[left] = sorted(_sums(left))
+    for more in _TUPLET_SUMS[left]:
+        total = (written + more) * TUPLET_RATIO
+        if total <= remaining and fillable(remaining - total):
+            return True
+    return False
+
+
+def spell(number, accidental=""):
+    """A pitch number (abc_grammar.parse_pitch's: C=0, c=7) written as ABC."""
+    if number >= 7:
+        return accidental + "cdefgab"[number % 7] + "'" * ((number - 7) // 7)
+    return accidental + "CDEFGAB"[number % 7] + "," * ((6 - number) // 7)
+
+
+def _octaves(letter):
+    """The pitch numbers a letter can reach with octave marks (within the range)."""
+    mark = "'" if letter.islower() else ","
+    return [pitch_number(letter, mark * k) for k in range(4) if _in_range(letter, mark * k)]
+
+
+def _in_range(letter, marks):
+    return LOWEST <= pitch_number(letter, marks) <= HIGHEST
+
+
+def pitch_number(letter, marks):
+    number = "CDEFGAB".index(letter.upper()) + (7 if letter.islower() else 0)
+    return number + 7 * marks.count("'") - 7 * marks.count(",")
+
+
+class _Bar(object):
+    """What the mask knows inside one bar of one voice."""
+
+    def __init__(self, units, ties, final, close):
+        self.remaining = units
+        self.ties = ties      # {pitch number: alteration} the next note must sound, tied in
+        self.final = final    # the tune's last bar: no tie out of it
+        self.close = close    # voice 2: the bar line voice 1 wrote; voice 1: None (its choice)
+        self.letters = {}     # letter -> alteration its last accidental in the bar gave it
+        self.tuplet_left = 0  # notes of an open tuplet still to come
+        self.tuplet_written = Fraction(0)
+        self.after_space = True  # no space at the start of a bar or after another
+
+
+class StructureMask(object):
+    """allowed() -> the characters that may come next; feed(char) writes one."""
+
+    def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS):
+        self.alphabet = frozenset(alphabet)
+        self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
+        self.min_bars, self.max_bars = min_bars, max_bars
+        self.finished = False
+        self._grammar = self._tune()
+        self._allowed = self._visible(next(self._grammar))
+
+    def allowed(self):
+        return self._allowed
+
+    def feed(self, char):
+        if char not in self._allowed:
+            raise NotAllowed("%r where the tune allows %s" % (char, "".join(sorted(self._allowed))))
+        try:
+            self._allowed = self._visible(self._grammar.send(char))
+        except StopIteration:
+            self.finished, self._allowed = True, frozenset()
+
+    def _visible(self, allowed):
+        allowed = frozenset(allowed) & self.alphabet
+        if not allowed:
+            raise NotAllowed("the vocabulary has none of the characters the tune needs here")
+        return allowed
+
+    # ------------------------------------------------------------ header
+
+    def _tune(self):
+        yield from self._header()
+        yield from self._body()
+
+    def _header(self):
+        self.units = None
+        at = 0
+        while at < len(HEADER):
+            letters = {}
+            for k in range(at, len(HEADER)):
+                letters.setdefault(HEADER[k][0], k)
+                if HEADER[k][1]:
+                    break
+            letter = yield frozenset(letters)
+            at = letters[letter]
+            yield ":"
+            field, _, values = HEADER[at]
+            if values == "number":
+                value = yield from self._number()
+            elif values == "text":
+                value = yield from self._text()
+            else:
+                value = yield from self._choose(values)
+            self.header_value(field, value)
+            at += 1
+
+    def header_value(self, field, value):
+        if field == "M":
+            self.meter = Fraction(value)
+        elif field == "L":
+            self.units = self.meter / Fraction(value)
+        elif field == "K":
+            self.key_sig = key_signature(value)
+
+    def _number(self):
+        text = yield frozenset("123456789")
+        while True:
+            char = yield frozenset(DIGITS + "\n") if len(text) < 3 else "\n"
+            if char == "\n":
+                return text
+            text += char
+
+    def _text(self):
+        text = ""
+        while True:
+            chars = self.text_chars - {" "} if len(text) in (0, MAX_TEXT - 1) else self.text_chars
+            char = yield (chars if len(text) < MAX_TEXT else frozenset()) | (
+                {"\n"} if text and not text.endswith(" ") else frozenset())
+            if char == "\n":
+                return text
+            text += char
+
+    def _choose(self, values):
+        """One of `values`, then a newline."""
+        return (yield from self._one_of(tuple(v + "\n" for v in values)))[:-1]
+
+    def _one_of(self, strings, text=""):
+        """One of `strings` (`text`: its start, already read)."""
+        nexts = _trie_cached(strings)
+        while text not in strings:
+            text += yield nexts[text]
+        return text
+
+    def _literal(self, text):
+        for char in text:
+            yield char
+
+    # ------------------------------------------------------------ body
+
+    def _body(self):
+        self.bars, self.ties, self.last_close = 0, {"1": {}, "2": {}}, "|"
+        self.repeat_open, self.ending = False, 0
+        opening = "[V:1]"
+        while True:
+            yield from self._literal(opening)
+            shape = yield from self._leader_line()
+            yield from self._literal("[V:2]")
+            yield from self._follower_line(shape)
+            last = shape[-1][2]
+            may_end = last in ("|]", ":|") and self.bars >= self.min_bars and not any(
+                self.ties.values()) and not self.repeat_open
+            must_end = last == "|]" or self.bars >= self.max_bars
+            char = yield frozenset(("\n" if may_end else "") + ("" if must_end else "["))
+            if char == "\n":
+                return
+            opening = "V:1]"
+
+    def _leader_line(self):
+        """Voice 1's line: [(opening, volta, closing bar line), ...] of its bars; it chooses
+        them, within the bar counts and repeat rules."""
+        shape, opening = [], ""
+        # A repeat may open the line unless one is open or a tie goes into the line.
+        free = not any(self.ties.values()) and not self.repeat_open
+        char = yield (frozenset("|") if free else frozenset()) | self._bar_starts(self.ties["1"])
+        if char == "|":
+            yield ":"
+            opening, char = "|:", (yield self._bar_starts({}))
+            self.repeat_open, self.ending = True, 0
+        while True:
+            volta, digits = "", self._volta_digits() if not opening or shape else ""
+            if self.last_close == ":|" and digits != "2":
+                self.ending = 0  # no second ending: the repeat is over
+            bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars, None)
+            if char == "[":
+                char = yield frozenset(digits) | self._in_chord(bar, {}, note=False)
+                if char in "12":
+                    yield " "
+                    self.ending = int(char)
+                    volta, char = "[%s " % char, (yield self._bar_starts(self.ties["1"]))
+                else:
+                    char = ("[", char)
+            close, char = yield from self._bar(bar, char, len(shape) + 1)
+            self.ties["1"] = bar.out_ties
+            self.bars += 1
+            shape.append((opening if not shape else "", volta, close))
+            self.last_close = close
+            if close.endswith("|:"):
+                self.repeat_open, self.ending = True, 0
+            elif close == ":|":
+                self.repeat_open = False
+            if char == "\n":
+                return shape
+
+    def _volta_digits(self):
+        """The ending a bar may open: a first inside a repeat, the second right after the
+        repeat that closed a first ending."""
+        if self.last_close == ":|" and self.ending == 1:
+            return "2"
+        return "1" if self.repeat_open and self.ending == 0 else ""
+
+    def _follower_line(self, shape):
+        """Voice 2's line: the same bars with the same bar lines as voice 1's."""
+        for k, (opening, volta, close) in enumerate(shape):
+            yield from self._literal(opening + volta)
+            last_in_line = k == len(shape) - 1
+            no_tie_out = last_in_line and (close == "|]" or self.bars >= self.max_bars)
+            bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
+            char = yield self._bar_starts(self.ties["2"])
+            yield from self._bar(bar, char, None)
+            self.ties["2"] = bar.out_ties
+        yield "\n"
+
+    # ------------------------------------------------------------ bars
+
+    def _bar_starts(self, ties):
+        """The first characters of a bar's music (ties: pitches tied into it)."""
+        return frozenset("[(") | (self._tied_starts({}, ties) if ties else NOTE_STARTS | {"z"})
+
+    def _tied_starts(self, letters, ties):
+        """A note that takes over the tie (a single pitch), or a chord that holds them."""
+        if len(ties) > 1:
+            return frozenset("[")
+        (number, alteration), = ties.items()
+        return frozenset(["["] + [s[0] for s in self._tied_spellings(letters, number,
+                                                                     alteration)])
+
+    def _tied_spellings(self, letters, number, alteration):
+        """The ways to write the note a tie goes to: the same letter and octave sounding the
+        same, with its accidental written, or with none where the bar's earlier accidentals
+        on that letter, in any octave (abc2midi's rule), or the key already give it."""
+        letter = spell(number)[0].upper()
+        options = [ACCIDENTAL_OF[alteration] + spell(number)]
+        if letters.get(letter, self.key_sig[letter]) == alteration:
+            options.append(spell(number))
+        return tuple(options)
+
+    def _sounding(self, letters, letter, accidental):
+        """The alteration a note sounds with; an accidental holds for its letter in every
+        octave to the end of the bar."""
+        if accidental:
+            letters[letter.upper()] = ALTERATIONS[accidental]
+        return letters.get(letter.upper(), self.key_sig[letter.upper()])
+
+    def _bar(self, bar, char, bars_in_line):
+        """The music of a bar from its first character, then its bar line. Returns (the bar
+        line, the character after it: voice 1's newline or next bar; None for voice 2)."""
+        bar.out_ties = {}
+        while True:
+            if isinstance(char, tuple):  # voice 1's `[` and the character after it
+                char = yield from self._chord(bar, char[1])
+            elif char == " ":
+                bar.after_space = True
+                char = yield self._follow(bar, bar.ties)
+            elif char == "(":
+                char = yield from self._tuplet(bar)
+            elif char == "[":
+                char = yield from self._chord(bar, None)
+            elif char == "z":
+                char = yield from self._length(bar)
+            elif char in NOTE_STARTS:
+                char = yield from self._note(bar, char)
+            else:
+                return (yield from self._bar_end(bar, char, bars_in_line))
+
+    def _tuplet(self, bar):
+        """`(3` (three notes in the time of two) or `(3:2:n` (n notes in that time); returns
+        the character after it."""
+        yield str(TUPLET)
+        bar.tuplet_left, bar.tuplet_written = TUPLET, Fraction(0)
+        counts = [n for n in TUPLET_COUNTS if tuplet_feasible(Fraction(0), n, bar.remaining)]
+        char = yield self._follow(bar, bar.ties) | (frozenset(":") if counts else frozenset())
+        if char != ":":
+            return char
+        yield str(TUPLET_Q[TUPLET])
+        yield ":"
+        bar.tuplet_left = int((yield frozenset(str(n) for n in counts)))
+        return (yield self._follow(bar, bar.ties))
+
+    def _tied_note(self, bar, char, number, alteration):
+        """The note a tie goes to, from its first character; returns its accidental."""
+        text = yield from self._one_of(self._tied_spellings(bar.letters, number, alteration),
+                                       char)
+        accidental = text[:len(text) - len(spell(number))]
+        self._sounding(bar.letters, text[-1] if text[-1].isalpha() else spell(number)[0],
+                       accidental)
+        return accidental
+
+    def _note(self, bar, char):
+        if bar.ties:  # tied into: the same pitch, sounding the same
+            (number, alteration), = bar.ties.items()
+            yield from self._tied_note(bar, char, number, alteration)
+            return (yield from self._length(bar, pitches={number: alteration}))
+        text = yield from self._one_of(SPELLINGS, char)
+        accidental, letter = text[:-1], text[-1]
+        alteration = self._sounding(bar.letters, letter, accidental)
+        marks, mark = "", "'" if letter.islower() else ","
+        while True:
+            more = _in_range(letter, marks + mark)
+            nxt = yield from self._length(bar, also=mark if more else "",
+                                          pitches={pitch_number(letter, marks): alteration})
+            if nxt != mark or not more:
+                return nxt
+            marks += mark
+
+    def _chord(self, bar, char):
+        """A chord after its `[` (char: its next character, if already read): up to
+        CHORD_NOTES notes, each pitch once, every pitch tied into it among them sounding as
+        before, ties inside the brackets, `]`, the length. Returns the character after it."""
+        pitches, ties = {}, {}
+        if char is None:
+            char = yield self._in_chord(bar, pitches, note=False)
+        while char != "]":
+            ok = self._chord_note_ok(bar, pitches)
+            text = yield from self._one_of(self._chord_spellings(bar, ok), char)
+            accidental, letter = text[:-1], text[-1]
+            alteration = self._sounding(bar.letters, letter, accidental)
+            marks, mark, octaves = "", "'" if letter.islower() else ",", _octaves(letter)
+            while True:
+                current = pitch_number(letter, marks)
+                further = octaves[octaves.index(current) + 1:]
+                more = mark if any(ok(n, alteration) for n in further) else ""
+                if ok(current, alteration):
+                    char = yield self._in_chord(bar, set(pitches) | {current}, mark=more)
+                else:  # not this octave: another mark
+                    char = yield frozenset(more)
+                if not more or char != mark:
+                    break
+                marks += mark
+            pitches[current] = alteration
+            if char == "-":
+                ties[current] = alteration
+                char = yield self._in_chord(bar, pitches, note=False)
+        return (yield from self._length(bar, pitches=pitches, chord_ties=ties))
+
+    def _chord_note_ok(self, bar, pitches):
+        """ok(pitch, alteration): may the chord's next note be that? Not a pitch it holds;
+        a pitch tied into it must sound as before; once the chord has room only for the
+        tied-in pitches still missing, only those."""
+        held = set(pitches)
+        missing = {n: a for n, a in bar.ties.items() if n not in held}
+        room_left = len(held) + len(missing) < CHORD_NOTES
+
+        def ok(number, alteration):
+            if number in held or not LOWEST <= number <= HIGHEST:
+                return False
+            if number in missing:
+                return missing[number] == alteration
+            return room_left
+        return ok
+
+    def _chord_spellings(self, bar, ok):
+        """Accidental + letter of the notes `ok` allows in some octave."""
+        options = []
+        for text in SPELLINGS:
+            letter, accidental = text[-1], text[:-1]
+            sounding = ALTERATIONS[accidental] if accidental else bar.letters.get(
+                letter.upper(), self.key_sig[letter.upper()])
+            if any(ok(n, sounding) for n in _octaves(letter)):
+                options.append(text)
+        return tuple(options)
+
+    def _in_chord(self, bar, pitches, note=True, mark=""):
+        """What may follow inside a chord holding `pitches`: an octave mark, a tie (right
+        after a note), a next note, or `]` once it holds two notes and every tied-in pitch."""
+        held = set(pitches)
+        allowed = set(mark)
+        if note and self._tie_possible(bar):
+            allowed.add("-")
+        allowed |= {s[0] for s in self._chord_spellings(bar, self._chord_note_ok(bar, held))}
+        if len(held) >= 2 and held >= set(bar.ties):
+            allowed.add("]")
+        return frozenset(allowed)
+
+    def _tie_possible(self, bar):
+        """Some length still lets a chord that holds a tie tie over."""
+        conts, done = self._length_options(bar, "", True)
+        return bool(conts) or done
+
+    def _length(self, bar, also="", pitches=None, chord_ties=None):
+        """A length, then (for a note: `pitches` given, not a chord) a tie, then the next
+        character, which is returned. `also`: a character that may come instead of the
+        length (an octave mark), returned as it is."""
+        prefix = ""
+        while True:
+            conts, done = self._length_options(bar, prefix, bool(chord_ties))
+            allowed = set(conts) | (set(also) if not prefix else set())
+            if done:
+                after = self._after(bar, LENGTHS[prefix])
+                allowed |= self._follow(after, chord_ties or {})
+                if pitches and chord_ties is None and self._may_tie(after):
+                    allowed.add("-")
+            char = yield frozenset(allowed)
+            if char in conts:
+                prefix += char
+                continue
+            if not prefix and char in also:
+                return char
+            self._advance(bar, LENGTHS[prefix])
+            ties = dict(pitches if char == "-" else chord_ties or {})
+            if bar.remaining:
+                bar.ties = ties
+            else:
+                bar.out_ties = ties
+            if char == "-":
+                char = yield self._follow(bar, ties)
+            return char
+
+
+    def _length_options(self, bar, prefix, must_tie):
+        """(characters that continue a length `prefix` towards one that fits, whether the
+        prefix is itself such a length); must_tie: the length must let a tie go over."""
+        key = (prefix, must_tie, bar.remaining, bar.tuplet_left, bar.tuplet_written,
+               bar.final, bar.close)
+        options = _LENGTH_OPTIONS.get(key)
+        if options is None:
+            def usable(value):
+                return self._length_fits(bar, value) and (
+                    not must_tie or self._may_tie(self._after(bar, value)))
+            conts = frozenset(c for c in _LENGTH_NEXT.get(prefix, ())
+                              if any(usable(v) for v in _LENGTH_SUBTREE[prefix + c]))
+            options = conts, prefix in LENGTHS and usable(LENGTHS[prefix])
+            _LENGTH_OPTIONS[key] = options
+        return options
+
+    def _after(self, bar, value):
+        """A copy of the bar's counters after a note of `value`."""
+        after = _Bar(bar.remaining, {}, bar.final, bar.close)
+        after.tuplet_left, after.tuplet_written = bar.tuplet_left, bar.tuplet_written
+        after.letters = bar.letters
+        self._advance(after, value)
+        return after
+
+    def _advance(self, bar, value):
+        bar.after_space, bar.ties = False, {}
+        if bar.tuplet_left:
+            bar.tuplet_written += value
+            bar.tuplet_left -= 1
+            if not bar.tuplet_left:
+                bar.remaining -= bar.tuplet_written * TUPLET_RATIO
+        else:
+            bar.remaining -= value
+
+    def _length_fits(self, bar, value):
+        if bar.tuplet_left:
+            return tuplet_feasible(bar.tuplet_written + value, bar.tuplet_left - 1,
+                                   bar.remaining)
+        return value <= bar.remaining and fillable(bar.remaining - value)
+
+    def _may_tie(self, after):
+        """A tie needs a next note of the same voice: later in the bar, or after a plain
+        bar line (or a repeat's start) in a bar that is not the tune's last."""
+        if after.tuplet_left or after.remaining:
+            return True
+        return not after.final and after.close in (None, "|", "|:")
+
+    def _follow(self, bar, ties):
+        """What may come after a note, rest, chord, space or tuplet mark (ties: pitches
+        the next note must hold)."""
+        if bar.tuplet_left:
+            return self._tied_starts(bar.letters, ties) if ties else NOTE_STARTS | frozenset("z[")
+        if bar.remaining:
+            allowed = (self._tied_starts(bar.letters, ties) if ties
+                       else NOTE_STARTS | frozenset("z["))
+            if not bar.after_space:
+                allowed |= {" "}
+            if tuplet_feasible(Fraction(0), TUPLET, bar.remaining):
+                allowed |= {"("}
+            return allowed
+        if bar.close is not None:  # voice 2: voice 1's bar line
+            return frozenset(bar.close[0])
+        return frozenset(c[0] for c in self._closings(bar, ties))
+
+    def _bar_end(self, bar, char, bars_in_line):
+        """The bar line from its first character, and for voice 1 the character after it
+        (newline or next bar), returned with it."""
+        if bar.close is not None:  # voice 2: voice 1's bar line
+            yield from self._literal(bar.close[1:])
+            return bar.close, None
+        options = self._closings(bar, bar.out_ties)
+        if bars_in_line >= LINE_BARS[1]:  # a repeat that opens here opens the next line
+            options = tuple(o for o in options if not o.endswith("|:"))
+        nexts, text = _trie_cached(options), char
+        while True:
+            conts = nexts.get(text, frozenset())
+            allowed = set(conts)
+            if text in options:
+                allowed |= self._after_close(bar, text, bars_in_line)
+            char = yield frozenset(allowed)
+            if char not in conts:
+                return text, char
+            text += char
+
+    def _closings(self, bar, ties):
+        """Voice 1's bar lines for this bar: a repeat opens only when none is open, and
+        closes only when one is; a tie goes over a plain bar line or a repeat's start."""
+        if bar.final:
+            return (":|",) if self.repeat_open else ("|]",)
+        if self.repeat_open:
+            return ("|",) if ties else ("|", ":|", ":||:")
+        if ties:
+            return ("|", "|:")
+        return ("|", "|:") + (("|]",) if self.bars + 1 >= self.min_bars else ())
+
+    def _after_close(self, bar, text, bars_in_line):
+        """After voice 1's bar line `text`: the line's newline, the next bar, or both."""
+        if text == "|]" or bar.final:
+            return frozenset("\n")
+        allowed = set()
+        if text not in ("|:", ":||:") and bars_in_line >= LINE_BARS[0]:
+            allowed.add("\n")
+        if bars_in_line < LINE_BARS[1]:
+            allowed |= self._bar_starts(bar.out_ties)
+        return frozenset(allowed)
+
+
+_TRIES = {}
+_LENGTH_OPTIONS = {}
+
+
+def _trie_cached(strings):
+    if strings not in _TRIES:
+        _TRIES[strings] = _trie(strings)
+    return _TRIES[strings]

@@ -1,0 +1,237 @@
+"""The samplers: how characters are drawn from a trained Model (`sample.py --sampler`).
+
+- loop: the chapter's Model.sample, one session.run per character.
+- graph: the same draws in one session.run, a tf.while_loop over the cell (GraphSampler).
+- structured: one session.run per character, the LSTM state carried from run to run; before
+  each draw, the characters that cannot lead to a valid two-staff tune (abc_mask.py) are
+  masked out and the model's distribution renormalised over what is left. Every character
+  drawn is kept: nothing is drawn twice, nothing edited.
+Each picks characters by the chapter's sampling type (`--sample`: 0 the most likely, 1
+drawn, 2 and 3 drawn only after some characters, model.DRAW_AFTER) at a temperature.
+The model knows nothing of these policies; it only gives the next distribution and state.
+"""
+import numpy as np
+
+from model import DRAW_AFTER, TIE, tf
+
+SAMPLERS = ("loop", "graph", "structured")
+GRAPH_UNROLL = 8  # characters per tf.while_loop iteration in the in-graph sampler
+
+
+def draws_next(sampling_type, char, before):
+    """True if the character after `char` (itself after `before`) is drawn, False if the
+    most likely is taken: the chapter's sampling types."""
+    if sampling_type == 0:
+        return False
+    if sampling_type in DRAW_AFTER:
+        return char in DRAW_AFTER[sampling_type] and not (sampling_type == 3 and before == TIE)
+    return True
+
+
+def sample(model, sess, chars, num, prime, sampling_type=1, temperature=1.0, seed=0,
+           sampler="graph", graph_sampler=None):
+    """(text, stats) from one of SAMPLERS; stats are the structured sampler's, else None."""
+    vocab = {c: i for i, c in enumerate(chars)}
+    if sampler == "loop":
+        return model.sample(sess, chars, vocab, num, prime, sampling_type, temperature,
+                            rng=np.random.RandomState(seed)), None
+    if sampler == "structured":
+        return StructuredSampler(model, sess, chars).sample(num, prime, sampling_type,
+                                                            temperature, seed)
+    return graph_sampler.sample(sess, num, prime, sampling_type, temperature, seed), None
+
+
+# ---------------------------------------------------------------- structured
+
+class StructuredSampler(object):
+    """Constrained decoding: the model's next-character distribution times abc_mask's
+    allowed characters, renormalised, one character per session.run."""
+
+    def __init__(self, model, sess, chars):
+        import abc_mask
+        self.abc_mask = abc_mask
+        self.chars, self.vocab = list(chars), {c: i for i, c in enumerate(chars)}
+        missing = sorted(abc_mask.REQUIRED - set(chars))
+        if missing:
+            raise ValueError("the model's vocabulary cannot write the tune structure: it has "
+                             "no %s" % " ".join(repr(c) for c in missing))
+        self.state_tensors = [t for pair in model.initial_state for t in pair]
+        final = [t for pair in model.final_state for t in pair]
+        self.step = sess.make_callable([model.probs] + final,
+                                       [model.input_data, model.temperature] + self.state_tensors)
+        self.zero = [np.zeros((1, int(model.args.rnn_size)), np.float32)
+                     for _ in self.state_tensors]
+        self.masks = {}
+
+    def mask_of(self, allowed):
+        """1.0 for each allowed character's id, 0.0 elsewhere (cached per set)."""
+        mask = self.masks.get(allowed)
+        if mask is None:
+            mask = np.zeros(len(self.chars), np.float64)
+            mask[[self.vocab[c] for c in allowed]] = 1.0
+            self.masks[allowed] = mask
+        return mask
+
+    def new_tune(self, prime):
+        """A mask that has read `prime`; ValueError if the prime already breaks the rules."""
+        mask = self.abc_mask.StructureMask(self.chars)
+        for k, char in enumerate(prime):
+            try:
+                mask.feed(char)
+            except self.abc_mask.NotAllowed as e:
+                raise ValueError("the prime breaks the tune structure at character %d (%s)"
+                                 % (k + 1, e))
+        return mask
+
+    def sample(self, num, prime, sampling_type, temperature, seed):
+        """Tunes after `prime` (the start of a tune, e.g. 'X:') until at least `num`
+        characters are written and the tune is finished. Returns (text, stats)."""
+        mask = self.new_tune(prime)
+        rng = np.random.RandomState(seed)
+        state = self.zero
+        for char in prime[:-1]:
+            state = self.step([[self.vocab[char]]], temperature, *state)[1:]
+        text, tunes = list(prime), 0
+        while True:
+            out = self.step([[self.vocab[text[-1]]]], temperature, *state)
+            probs, state = out[0][0], out[1:]
+            p = probs * self.mask_of(mask.allowed())
+            if p.sum() <= 0:  # the model gives every allowed character ~0: any of them
+                p = self.mask_of(mask.allowed())
+            if draws_next(sampling_type, text[-1], text[-2] if len(text) > 1 else ""):
+                choice = int(np.searchsorted(np.cumsum(p), rng.rand() * p.sum()))
+            else:
+                choice = int(np.argmax(p))
+            text.append(self.chars[min(choice, len(self.chars) - 1)])
+            mask.feed(text[-1])
+            if mask.finished:
+                tunes += 1
+                if len(text) - len(prime) >= num:
+                    break
+                mask = self.new_tune("")
+        kept = len(text) - len(prime)
+        return "".join(text), {"drawn": kept, "kept": kept, "tunes": tunes}
+
+
+# ---------------------------------------------------------------- graph
+
+class GraphSampler(object):
+    """All characters in one session.run: a tf.while_loop over the cell, drawing from the
+    same softmax with the same temperature and sampling types as Model.sample. Build it on
+    an inference Model before the session restores the checkpoint."""
+
+    def __init__(self, model, chars):
+        self.chars = list(chars)
+        self.vocab = {c: i for i, c in enumerate(chars)}
+        self.prime = tf.placeholder(tf.int32, [None], name="sampler_prime")
+        self.num = tf.placeholder(tf.int32, [], name="sampler_num")
+        self.sampling_type = tf.placeholder(tf.int32, [], name="sampler_type")
+        self.seed = tf.placeholder(tf.int32, [], name="sampler_seed")
+        self.temperature = model.temperature
+        with tf.name_scope("sampler"):
+            self.output = self._build(model)
+
+    def sample(self, sess, num, prime, sampling_type=1, temperature=1.0, seed=0):
+        """prime + `num` characters; `seed` makes the draw reproducible."""
+        ids = sess.run(self.output, {
+            self.prime: [self.vocab[c] for c in prime], self.num: num,
+            self.sampling_type: sampling_type, self.temperature: temperature, self.seed: seed})
+        return prime + "".join(self.chars[i] for i in ids)
+
+    def _tables(self, model):
+        """Per-character lookups: 1 where the next character is drawn (by sampling type),
+        1 where a tie mark forbids the draw (type 3 only)."""
+        draw_next = tf.cast(tf.equal(self.sampling_type, 1), tf.float32) + tf.zeros(
+            [len(self.chars)])
+        for kind, after in sorted(DRAW_AFTER.items()):
+            draw_next += tf.cast(tf.equal(self.sampling_type, kind), tf.float32) * tf.constant(
+                [float(c in after) for c in self.chars])
+        keep_tie = tf.cast(tf.equal(self.sampling_type, 3), tf.float32) * tf.constant(
+            [float(c == TIE) for c in self.chars])
+        return draw_next, keep_tie
+
+    def _build(self, model):
+        step, state = lstm_step(model), None
+        prime_len = tf.shape(self.prime)[0]
+        state = tuple((tf.zeros([1, model.args.rnn_size]),) * 2
+                      for _ in range(model.args.num_layers))
+
+        def prime_step(i, state):
+            _, state = step(tf.reshape(self.prime[i], [1]), state)
+            return i + 1, state
+
+        _, state = tf.while_loop(lambda i, _: i < prime_len - 1, prime_step,
+                                 (tf.constant(0), state), back_prop=False,
+                                 parallel_iterations=1)
+        softmax_w = model.softmax_w / self.temperature
+        softmax_b = model.softmax_b / self.temperature
+        draw_next, keep_tie = self._tables(model)
+        vocab_size = len(self.chars)
+
+        def body(i, prev_id, char_id, state, out):
+            # GRAPH_UNROLL characters per iteration: the loop's own bookkeeping ops cost
+            # as much as a character's arithmetic, so they run less often.
+            # The draw is Gumbel-max: argmax(logits + Gumbel noise) is distributed as
+            # softmax(logits), and noise times 0 gives the most likely character.
+            uniform = tf.random.stateless_uniform(
+                [GRAPH_UNROLL, vocab_size], tf.stack([self.seed, i]),
+                minval=np.finfo(np.float32).tiny, maxval=1.0)
+            noise = tf.unstack(-tf.log(-tf.log(uniform)))
+            ids = []
+            for k in range(GRAPH_UNROLL):
+                h, state = step(char_id, state)
+                logits = tf.matmul(h, softmax_w) + softmax_b
+                draw = tf.gather(draw_next, char_id) * (1.0 - tf.gather(keep_tie, prev_id))
+                logits += noise[k] * draw
+                prev_id, char_id = char_id, tf.argmax(logits, 1, output_type=tf.int32)
+                ids.append(char_id)
+            return i + 1, prev_id, char_id, state, out.write(i, tf.concat(ids, 0))
+
+        steps = (self.num + GRAPH_UNROLL - 1) // GRAPH_UNROLL
+        out = tf.TensorArray(tf.int32, size=steps, element_shape=[GRAPH_UNROLL])
+        before_last = tf.reshape(self.prime[tf.maximum(prime_len - 2, 0)], [1])
+        _, _, _, _, out = tf.while_loop(
+            lambda i, *_: i < steps, body,
+            (tf.constant(0), before_last, tf.reshape(self.prime[-1], [1]), state, out),
+            back_prop=False, parallel_iterations=1)
+        return tf.reshape(out.stack(), [-1])[:self.num]
+
+
+def lstm_step(model):
+    """One step of the model's MultiRNNCell of BasicLSTMCells, on their own variables, with
+    everything that does not change between steps computed once: BasicLSTMCell's
+    forget_bias (1.0) folded into the bias, the input half of the first kernel and the
+    first bias into a per-character table. Returns step(char_id, state) -> (h, state)."""
+    size = model.args.rnn_size
+    kernels, biases = cell_weights(model)
+    forget = tf.constant([0.0] * (2 * size) + [1.0] * size + [0.0] * size)
+    biases = [b + forget for b in biases]
+    first_table = tf.matmul(model.embedding, kernels[0][:size]) + biases[0]
+    first_recurrent = kernels[0][size:]
+
+    def step(char_id, state):
+        x, new_state = None, []
+        for layer, (c, h) in enumerate(state):
+            if layer == 0:
+                gates = tf.gather(first_table, char_id) + tf.matmul(h, first_recurrent)
+            else:
+                gates = tf.matmul(tf.concat([x, h], 1), kernels[layer]) + biases[layer]
+            i, _, f, o = tf.split(tf.sigmoid(gates), 4, axis=1)
+            j = tf.tanh(gates[:, size:2 * size])
+            c = c * f + i * j
+            h = tf.tanh(c) * o
+            new_state.append((c, h))
+            x = h
+        return x, tuple(new_state)
+    return step
+
+
+def cell_weights(model):
+    """Each layer's kernel and bias, found by name (the same on both TensorFlow lines)."""
+    by_name = {v.op.name: v for v in model.model_variables}
+    kernels, biases = [], []
+    for layer in range(model.args.num_layers):
+        prefix = "rnnlm/multi_rnn_cell/cell_%d/basic_lstm_cell/" % layer
+        kernels.append(by_name[prefix + "kernel"])
+        biases.append(by_name[prefix + "bias"])
+    return kernels, biases
