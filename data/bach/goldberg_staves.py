@@ -374,19 +374,24 @@ def element_text(pitches, units, speller, tie_all=False):
     return "[%s]%s" % ("".join(n + ("-" if t else "") for n, t in names), length_text(units))
 
 
+def slice_elements(piece, speller, scale=1):
+    """A slice's length (times `scale`) split into drawable values, tied together."""
+    parts = split_length((piece.end - piece.start) / UNIT * scale)
+    return [element_text(piece.pitches, units, speller, tie_all=k < len(parts) - 1)
+            for k, units in enumerate(parts)]
+
+
 def slice_text(piece, speller):
-    """A slice on the binary grid, split into drawable lengths tied together."""
-    parts = split_length((piece.end - piece.start) / UNIT)
-    return "".join(element_text(piece.pitches, units, speller, tie_all=k < len(parts) - 1)
-                   for k, units in enumerate(parts))
+    """A slice on the binary grid."""
+    return "".join(slice_elements(piece, speller))
 
 
 def triplet_text(group, speller):
     """Slices off the binary grid, written x 3/2 under one tuplet sign."""
-    body = "".join(element_text(s.pitches, (s.end - s.start) / UNIT * Fraction(3, 2), speller)
-                   for s in group)
-    sign = "(3" if len(group) == 3 else "(3:2:%d" % len(group)
-    return sign + body
+    elements = [text for piece in group
+                for text in slice_elements(piece, speller, Fraction(3, 2))]
+    sign = "(3" if len(elements) == 3 else "(3:2:%d" % len(elements)
+    return sign + "".join(elements)
 
 
 def staff_bar_text(notes, bar, speller):
