@@ -285,8 +285,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog="Files: energy -> data/elec_load.csv; bach -> data/bach/original.txt. Without a "
-               "mirror, bach is built from the Mutopia sources with LilyPond (%s). Any "
-               "failure prints one line and exits with code 2." % INSTALL_HINT)
+               "mirror, bach is built from the Mutopia sources with LilyPond (%s). A "
+               "failure you can fix (offline, no tools, bad mirror, a build that fails its "
+               "checks) prints one line and exits with code 2." % INSTALL_HINT)
     parser.add_argument("datasets", nargs="*", default=[], metavar="DATASET",
                         help="energy and/or bach (default: both)")
     parser.add_argument("--corpus", choices=CORPORA, default="two-staff",

@@ -1,8 +1,8 @@
 """The two-staff Goldberg corpus: LilyPond's MIDI and timing log to ABC, and its checks.
 
-Pure standard-library functions (Python 3.7+) for steps 3-9 of STAVES.md; the LilyPond
-runs (steps 1-2) and the command line are in build_goldberg.py. All times are exact
-fractions of a whole note.
+Standard library only (Python 3.7+): steps 3-9 of ../shared/data/bach/STAVES.md as pure
+functions, and the corpus's checks (which run abc2midi). The LilyPond runs (steps 1-2) and
+the command line are in build_goldberg.py. All times are exact fractions of a whole note.
 """
 import os
 import re
@@ -123,7 +123,6 @@ class ScoreLog(object):
         self.repeat_starts, self.repeat_ends, self.voltas = [], [], []
         self.timing = defaultdict(list)
         self.spelling = {}
-        self.note_staff = []
 
     @classmethod
     def parse(cls, text):
@@ -145,7 +144,6 @@ class ScoreLog(object):
                 pitch = int(fields[3])
                 spelling = (int(fields[4]), Fraction(fields[5]) * 2, int(fields[6]))
                 log.spelling.setdefault((moment, pitch), spelling)
-                log.note_staff.append((moment, pitch, fields[2]))
         return log
 
     def row_at(self, staff, moment):
