@@ -209,8 +209,8 @@ def build_goldberg_from_internet(dataset, dest, data_root):
 
 
 def describe_checks(figures):
-    return ("%(tunes)d tunes, %(bars)d bars a staff in step, %(notes)d notes equal to "
-            "LilyPond's MIDI, %(mismatches)d mismatches" % figures)
+    return ("%(tunes)d tunes, %(bars)d bars a staff in step, %(notes)d notes as played equal "
+            "to LilyPond's MIDI, %(mismatches)d mismatches" % figures)
 
 
 def record_accepted_build(data_root, sha256, figures):

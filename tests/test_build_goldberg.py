@@ -470,8 +470,9 @@ def test_check_tune_compares_every_note_with_lilypond(monkeypatch, tmp_path):
     played = [staves.unfolded_notes(piece.notes[s], piece.bars, order) for s in staves.STAVES]
     monkeypatch.setattr(staves, "abc2midi_notes", lambda *args: played)
     problems, figures = staves.check_tune(EXPECTED_STAVES_TUNE, piece, str(tmp_path))
-    assert problems == [] and figures == {"bars": 5, "rest_bars": 0, "mismatches": 0,
-                                          "notes": sum(len(notes) for notes in played)}
+    assert problems == [] and figures == {
+        "bars": 5, "rest_bars": 0, "mismatches": 0, "lilypond_notes": len(UPPER) + len(LOWER),
+        "notes": sum(len(notes) for notes in played)}  # as played: bars 0-1 twice
     monkeypatch.setattr(staves, "abc2midi_notes", lambda *args: [played[0], played[1][1:]])
     problems, figures = staves.check_tune(EXPECTED_STAVES_TUNE, piece, str(tmp_path))
     assert figures["mismatches"] == 1 and problems[0].startswith("lower staff: 1 notes differ")
@@ -546,8 +547,8 @@ K:G
 [V:2]G,,12-|G,,4 z8|]
 """  # the grace note is gone; the crossing a' sits in the upper staff
     assert digest == hashlib.sha256(out.read_bytes()).hexdigest()
-    assert figures == {"tunes": 1, "bars": 6, "rest_bars": 0, "notes": 35, "mismatches": 0,
-                       "fallback_spellings": 0}
+    assert figures == {"tunes": 1, "bars": 6, "rest_bars": 0, "notes": 35, "lilypond_notes": 23,
+                       "mismatches": 0, "fallback_spellings": 0}
 
 
 @pytest.mark.skipif(bool(builder.missing_tools()) or not os.path.isdir(SHARED_BACH),

@@ -235,7 +235,7 @@ def test_built_corpus_with_other_bytes_is_accepted_on_its_checks(fake, monkeypat
     out = capsys.readouterr().out
     assert original(fake) == other
     assert "bytes differ from the reference" in out and "every check passed" in out
-    assert "1 tunes, 1 bars a staff in step, 8 notes equal to LilyPond's MIDI" in out
+    assert "1 tunes, 1 bars a staff in step, 8 notes as played equal to LilyPond's MIDI" in out
     assert fetch.main(["bach", "--data_dir", fake["data"]]) == 0  # kept, not rebuilt
     assert len(built) == 1 and "already present" in capsys.readouterr().out
     assert fetch.main(["bach", "--corpus", "many-voice", "--data_dir", fake["data"],

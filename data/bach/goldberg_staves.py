@@ -670,7 +670,9 @@ def check_tune(tune_text, piece, work_dir, name="check"):
     bars, rests = count_bars(lines)
     if bars[0] != bars[1]:
         problems.append("V:1 has %d bars, V:2 has %d" % tuple(bars))
-    figures = {"bars": bars[0], "rest_bars": rests, "notes": 0, "mismatches": 0}
+    # notes: as played (repeats unfolded), compared; lilypond_notes: in LilyPond's MIDI
+    figures = {"bars": bars[0], "rest_bars": rests, "notes": 0, "lilypond_notes": 0,
+               "mismatches": 0}
     if piece is None:
         return problems, figures
     played = abc2midi_notes(tune_text, work_dir, name)
@@ -682,6 +684,7 @@ def check_tune(tune_text, piece, work_dir, name="check"):
         want = unfolded_notes(piece.notes[staff], piece.bars, order)
         count, missing, extra = compare_notes(want, got)
         figures["notes"] += len(want)
+        figures["lilypond_notes"] += len(piece.notes[staff])
         figures["mismatches"] += count
         if count:
             problems.append("%s staff: %d notes differ from LilyPond's MIDI (missing %s, "
@@ -694,7 +697,7 @@ def check_corpus(text, pieces, work_dir):
     comparison); return (problems as 'X:n: ...' lines, summed figures)."""
     tunes = split_tunes(text)
     problems, totals = [], {"tunes": len(tunes), "bars": 0, "rest_bars": 0, "notes": 0,
-                            "mismatches": 0}
+                            "lilypond_notes": 0, "mismatches": 0}
     if pieces is not None and len(pieces) != len(tunes):
         problems.append("%d tunes for %d LilyPond scores" % (len(tunes), len(pieces)))
         pieces = None
