@@ -547,6 +547,8 @@ K:G
 [V:2]G,,12-|G,,4 z8|]
 """  # the grace note is gone; the crossing a' sits in the upper staff
     assert digest == hashlib.sha256(out.read_bytes()).hexdigest()
+    # LilyPond's MIDI: 15 notes upper (the crossing a' included, the tied chord once) and
+    # 8 lower; as played, bars 1-2 come twice: 35
     assert figures == {"tunes": 1, "bars": 6, "rest_bars": 0, "notes": 35, "lilypond_notes": 23,
                        "mismatches": 0, "fallback_spellings": 0}
 
