@@ -181,6 +181,9 @@ def remove_rejected_helpers(text, piece):
 # Step 1 of STAVES.md: Scheme engravers that log what the MIDI does not say (bar starts,
 # meters, repeats, voltas, clefs, spellings) to the tab-separated file named by $CORPUS_LOG.
 LOGGER_LY = r"""
+% corpus logger: one tab-separated row per event, moments in whole notes.
+% Score: repeat and volta events. Staff: the timing at every time step (bar position,
+% measure length, time signature, typed bar line, clef). Voice: each note as spelled.
 #(define corpus-log-port #f)
 #(define (corpus-log . fields)
   (if (not corpus-log-port)
@@ -229,6 +232,8 @@ LOGGER_LY = r"""
   \context { \Staff \consists #corpus-staff-logger }
   \context { \Voice \consists #corpus-voice-logger }
 }
+% Grace notes become empty music. Applied to the finished score expression, so the
+% octaves \relative gave the following notes stay as they are.
 removeGraces = #(define-music-function (music) (ly:music?)
   (music-map (lambda (m)
                (if (eq? (ly:music-property m 'name) 'GraceMusic)

@@ -189,6 +189,7 @@ def find_bars(log, end, staff="upper"):
 
 
 def full_bar(bar, log, staff="upper"):
+    """The bar is as long as its measure (not a pick-up or a bar cut by a repeat)."""
     return bar.end - bar.start == log.row_at(staff, bar.start).length
 
 
@@ -198,6 +199,7 @@ Repeats = namedtuple("Repeats", "starts ends voltas")
 
 
 def _hand_bar_lines(log, staff="upper"):
+    """(moment, glyph) of each bar line typed in the source (\\bar ":..:" and the like)."""
     return [(row.moment, row.which_bar) for row in log.timing[staff] if row.which_bar]
 
 
