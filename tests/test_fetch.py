@@ -208,7 +208,8 @@ def stub_builder(tmp_path, writes, built, missing=(), problem=None):
                 raise Builder.BuildError(problem)
             with open(out_path, "wb") as f:
                 f.write(writes)
-            figures = {"tunes": 1, "bars": 1, "rest_bars": 0, "notes": 8, "mismatches": 0}
+            figures = {"tunes": 1, "bars": 1, "rest_bars": 0, "notes": 8, "lilypond_notes": 5,
+                       "mismatches": 0}
             return sha(writes), figures
 
     return Builder
@@ -234,8 +235,9 @@ def test_built_corpus_with_other_bytes_is_accepted_on_its_checks(fake, monkeypat
     assert fetch.main(["bach", "--data_dir", fake["data"]]) == 0
     out = capsys.readouterr().out
     assert original(fake) == other
-    assert "bytes differ from the reference" in out and "every check passed" in out
-    assert "1 tunes, 1 bars a staff in step, 8 notes as played equal to LilyPond's MIDI" in out
+    assert "bytes differ from the reference" in out and "accepted on its checks" in out
+    assert ("checks passed: 1 tunes, 1 bars a staff in step (0 rest-only), 8 notes as played "
+            "(5 in LilyPond's MIDI) compared with LilyPond's MIDI, 0 mismatches") in out
     assert fetch.main(["bach", "--data_dir", fake["data"]]) == 0  # kept, not rebuilt
     assert len(built) == 1 and "already present" in capsys.readouterr().out
     assert fetch.main(["bach", "--corpus", "many-voice", "--data_dir", fake["data"],
