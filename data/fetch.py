@@ -191,7 +191,8 @@ def build_goldberg_from_internet(dataset, dest, data_root):
                         % (", ".join(missing), INSTALL_HINT))
     ly_dir = os.path.join(data_root, "bach", "mutopia")
     download_mutopia_sources(builder, ly_dir)
-    print("bach: building the %s ABC corpus with lilypond (about 1-2 minutes)" % corpus)
+    print("bach: building the %s ABC corpus with lilypond (about 2 minutes on 2 idle cores)"
+          % corpus)
     try:
         got, figures = builder.build_corpus(ly_dir, dest, progress=print, corpus=corpus)
     except builder.BuildError as exc:

@@ -453,7 +453,7 @@ def build_corpus(ly_dir, out_path, work_dir=None, files=None, progress=None,
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="Needs: %s. The two-staff build runs in about 1 minute on 2 cores."
+        epilog="Needs: %s. The two-staff build takes about 4 CPU minutes (2 on 2 idle cores)."
         % INSTALL_HINT)
     parser.add_argument("--ly-dir", required=True, help="folder with the 31 Mutopia .ly files")
     parser.add_argument("--out", required=True, help="where to write the ABC corpus")
