@@ -14,7 +14,8 @@ Per tune, then per set of tunes (a sampled set, the corpus, held-out pieces):
   pitch_class_entropy, empty_beat_rate, groove_consistency (one measure of the first meter):
   means over the tunes;
 - the share of time with two or more distinct pitches sounding (pooled: time over the
-  set's total time, each tune from its first onset's grid start to its last note's end);
+  set's total time; a tune lasts from 0 to its last note's end or, if later, the end of
+  its MIDI tracks, so rests at the end count as time);
 - bars holding only rests, per voice and over all voices, as a share of bars (ABC text);
 - whether the last sonority (the notes sounding at the last onset) has the `K:` tonic
   as its lowest note; music21's key estimate (`converter.parse` of the MIDI, then
@@ -147,7 +148,8 @@ def tune_key(tune):
 def voice_music(tune):
     """The music text of each voice, in order of appearance: an OrderedDict voice id ->
     the voice's music lines joined. `[V:1]` starts a line of voice 1; a `V:1` line sends
-    the lines after it to voice 1; music before any voice belongs to voice "1"."""
+    the lines after it to voice 1; music before any voice belongs to voice "1". Comments,
+    chord symbols, decorations and inline fields are blanked out, line by line."""
     lines = tune.split("\n")
     start = next((i + 1 for i, line in enumerate(lines) if line.startswith("K:")), 0)
     voices, current = collections.OrderedDict(), "1"
@@ -159,7 +161,8 @@ def voice_music(tune):
             continue
         match = _INLINE_VOICE.match(line)
         voice = match.group(1) if match else current
-        voices.setdefault(voice, []).append(line[match.end():] if match else line)
+        music = _NON_MUSIC.sub(" ", line[match.end():] if match else line)
+        voices.setdefault(voice, []).append(music)
     return collections.OrderedDict((v, " ".join(parts)) for v, parts in voices.items())
 
 
@@ -290,8 +293,12 @@ def abc_to_midi(tune, folder, stem):
 
 
 def read_notes(midi_path):
-    """The MIDI file as a muspy Music whose note times are rounded to the grid, and the
-    grid step in ticks. Notes that round to nothing last one step."""
+    """(music, step, length): the MIDI file as a muspy Music whose note times are rounded
+    to the grid (notes that round to nothing last one step), the grid step in ticks, and
+    the tune's length in ticks: the end of its last note or, when later, of its tracks
+    (rests at the end count), rounded to a sixteenth note, as abc2midi pads a track's end
+    by a few ticks."""
+    import mido
     import muspy
     music = muspy.read_midi(midi_path)
     step = max(1, int(round(music.resolution / float(GRID_PER_QUARTER))))
@@ -301,7 +308,12 @@ def read_notes(midi_path):
             end = int(round((note.time + note.duration) / float(step))) * step
             note.time, note.duration = start, max(end - start, step)
         track.notes.sort(key=lambda n: (n.time, n.pitch))
-    return music, step
+    sixteenth = music.resolution / 4.0
+    tracks_end = max([sum(message.time for message in track)
+                      for track in mido.MidiFile(midi_path).tracks] or [0])
+    length = max([int(round(tracks_end / sixteenth) * sixteenth)]
+                 + [n.time + n.duration for track in music.tracks for n in track.notes])
+    return music, step, length
 
 
 def estimate_key(midi_path, method="key"):
@@ -321,6 +333,8 @@ def muspy_metrics(music, key):
     """MusPy's eight metrics of one tune (None where MusPy gives NaN, say without notes).
     pitch_in_scale_rate uses the `K:` key; a church mode counts as its relative major."""
     import muspy
+    if not any(track.notes for track in music.tracks):
+        return {name: None for name in MUSPY_METRICS}
     values = {
         "pitch_range": muspy.pitch_range(music),
         "n_pitch_classes_used": muspy.n_pitch_classes_used(music),
@@ -364,12 +378,10 @@ def all_notes(music):
             for note in track.notes]
 
 
-def sounding_time(notes, step):
-    """(grid steps with two or more distinct pitches sounding, grid steps in all), from the
-    start of the first grid step to the end of the last note."""
-    if not notes:
-        return 0, 0
-    end = max(n.time + n.duration for _, n in notes) // step
+def sounding_time(notes, step, length):
+    """(grid steps with two or more distinct pitches sounding, grid steps in all) over the
+    tune's length in ticks."""
+    end = max([length] + [n.time + n.duration for _, n in notes]) // step
     sounding = [set() for _ in range(end)]
     for _, note in notes:
         for t in range(note.time // step, (note.time + note.duration) // step):
@@ -420,9 +432,13 @@ def tune_record(tune, midi_path, errors, key_method="key"):
               "voice_bars": voice_bars(tune), "abc2midi_errors": errors, "midi": False}
     if midi_path is None:
         return record
-    music, step = read_notes(midi_path)
+    try:
+        music, step, length = read_notes(midi_path)
+    except Exception as e:  # a MIDI file muspy cannot read counts as no MIDI; say why
+        record["abc2midi_errors"] = errors + ["muspy cannot read the MIDI: %s" % e]
+        return record
     notes = all_notes(music)
-    two_or_more, total = sounding_time(notes, step)
+    two_or_more, total = sounding_time(notes, step, length)
     bass = last_sonority_bass(notes)
     record.update(midi=True, notes=len(notes), muspy=muspy_metrics(music, key),
                   time_two_or_more=two_or_more, time_total=total,

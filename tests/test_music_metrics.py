@@ -56,7 +56,7 @@ def test_tunes_split_on_x_lines_and_header_fields_are_read():
 def test_bars_and_rest_only_bars_are_counted_per_voice():
     assert mm.voice_bars(fixture_tunes()[1]) == {"1": [3, 1], "2": [3, 2]}
     # A "chord symbol", a !decoration!, an inline field and a bar carried to the next line.
-    tune = "X:1\nK:G\nV:1\n\"G\"!trill!G2 [K:D]z2|z4|G2\nz2|Z2|\n"
+    tune = "X:1\nK:G\nV:1\n\"G\"!trill!G2 [K:D]z2|z4|G2 % a comment\nz2|Z2|\n"
     assert mm.voice_bars(tune) == {"1": [5, 3]}
 
 
@@ -109,6 +109,18 @@ def test_rests_only_bars_leave_a_third_of_the_time_with_two_pitches():
     assert rests["muspy"]["empty_beat_rate"] > 0
     # K:Gm: its B is B flat, in G minor's scale.
     assert rests["muspy"]["pitch_in_scale_rate"] == pytest.approx(1.0)
+
+
+@needs_tools
+def test_silence_counts_as_time_and_abc2midi_errors_are_kept():
+    tunes = ["X:1\nT:rests at the end\nM:4/4\nL:1/4\nK:G\n[V:1]G4|z4|]\n",
+             "X:2\nT:only rests\nM:4/4\nL:1/4\nK:G\n[V:1]z4|]\n",
+             "X:3\nT:garbage\nM:4/4\nL:1/4\nK:G\n[V:1]G4|&&& ]]]|\n"]
+    ending, silent, garbage = mm.analyse_tunes(tunes, workers=1, key_method=None)
+    # Two bars and one bar of 4/4, at 48 grid steps a quarter note.
+    assert (ending["time_total"], silent["time_total"]) == (2 * 4 * 48, 4 * 48)
+    assert silent["muspy"]["polyphony"] is None and silent["tonic_in_bass"] is None
+    assert garbage["abc2midi_errors"] and garbage["abc2midi_errors"][0].startswith("Error")
 
 
 @needs_tools
