@@ -670,8 +670,11 @@ def _replace_into(path, write, suffix=""):
     handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=suffix,
                                    dir=folder)
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from others
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
