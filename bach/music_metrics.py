@@ -1,0 +1,833 @@
+"""Symbolic-music metrics for ABC tunes, as papers on music generation report them.
+
+    python bach/music_metrics.py FILE.abc [FILE2.abc ...] [--corpus data/bach/original.txt]
+        [--json OUT.json] [--markdown OUT.md] [--figure OUT.png]
+
+Each tune goes through abc2midi (guitar chords ignored: -NGUI) and is read back with muspy;
+onsets and ends are rounded to 1/48 of a quarter note, which removes abc2midi's one-tick
+articulation gaps. abc2midi plays the repeats, so every figure taken from the MIDI weighs a
+repeated section twice, as a listener hears it; bars are counted in the ABC text, as written.
+
+Per tune, then per set of tunes (a sampled set, the corpus, held-out pieces):
+- MusPy's pitch_range, n_pitch_classes_used, polyphony, pitch_in_scale_rate (the scale of
+  the tune's own `K:` field; a church mode as its relative major), scale_consistency,
+  pitch_class_entropy, empty_beat_rate, groove_consistency (one measure of the first meter):
+  means over the tunes;
+- the share of time with two or more distinct pitches sounding (pooled: time over the
+  set's total time; a tune lasts from 0 to its last note's end or, if later, the end of
+  its MIDI tracks, so rests at the end count as time);
+- bars holding only rests, per voice and over all voices, as a share of bars (ABC text);
+- whether the last sonority (the notes sounding at the last onset) has the `K:` tonic
+  as its lowest note; music21's key estimate (`converter.parse` of the MIDI, then
+  `.analyze('key')`: music21's default, the Aarden-Essen key profiles) against the `K:`
+  field: same tonic and mode, and, more loosely, the same key signature (relative keys);
+- Yang & Lerch (2018) overlap areas, here of POOLED histograms: the set's notes counted
+  together, each histogram normalised to sum 1, overlap = sum of bin-wise minima (1 for
+  identical histograms, 0 for disjoint ones). The histograms: pitch classes counted from
+  the tune's tonic (degree 0 = tonic, so sets in different keys compare), note lengths in
+  16 classes (the nearest on a log scale of 1/32 ... double whole, with dots and
+  triplets), and absolute melodic intervals 0-12 semitones plus one bin for larger leaps,
+  taken along each voice (the top note of each onset in the first voice, the lowest in
+  the others). Beside them, the corpus-against-itself ceiling: the mean overlap of the two
+  halves of the corpus over seeded random splits;
+- tune length in bars (the voice with most bars): min, max, share within 16-50.
+
+Needs abc2midi (apt-get install abcmidi), muspy and music21 (requirements.txt: muspy 0.5
+and music21 7.x on Python 3.7, music21 9-10 on 3.10+). They are imported when used.
+
+API, for bach/evaluate.py:
+    report = compare({"corpus": corpus_tunes, "model": tunes, ...}, reference="corpus")
+    print(markdown_table(report["sets"], report["ceiling"]))
+    write_json_atomically(path, report); plot_histograms(report["sets"], "hist.png")
+"""
+import argparse
+import collections
+import concurrent.futures
+import importlib.util
+import json
+import math
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TOOL = "abc2midi"
+INSTALL_HINT = "sudo apt-get install abcmidi"
+LENGTH_RANGE = (16, 50)  # bars: the corpus's range, the issue's target
+TOOL_TIMEOUT_S = 60
+GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
+MAX_ERRORS = 5  # abc2midi messages kept per tune
+MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
+                 "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
+                 "groove_consistency")
+HISTOGRAMS = ("pitch_class", "note_length", "pitch_interval")
+# Note-length classes in quarter notes, with their labels.
+NOTE_LENGTHS = ((0.125, "1/32"), (1 / 6.0, "1/16t"), (0.25, "1/16"), (1 / 3.0, "1/8t"),
+                (0.375, "1/16."), (0.5, "1/8"), (2 / 3.0, "1/4t"), (0.75, "1/8."),
+                (1.0, "1/4"), (4 / 3.0, "1/2t"), (1.5, "1/4."), (2.0, "1/2"),
+                (3.0, "1/2."), (4.0, "1"), (6.0, "1."), (8.0, "2"))
+DEGREES = ("1", "b2", "2", "b3", "3", "4", "#4", "5", "b6", "6", "b7", "7")
+LARGEST_INTERVAL = 12  # semitones; larger leaps share one bin
+INTERVAL_LABELS = tuple(str(i) for i in range(LARGEST_INTERVAL + 1)) + (">12",)
+KEY_METHODS = ("key", "key.krumhanslschmuckler", "key.aardenessen", "key.temperleykostkapayne",
+               "key.bellmanbudge", "none")
+BIN_LABELS = {"pitch_class": DEGREES, "note_length": tuple(n for _, n in NOTE_LENGTHS),
+              "pitch_interval": INTERVAL_LABELS}
+NOTE_NAMES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+# Church modes: semitones from the relative major's tonic up to the mode's tonic.
+MODE_OFFSETS = {"major": 0, "ion": 0, "dor": 2, "phr": 4, "lyd": 5, "mix": 7, "minor": 9,
+                "aeo": 9, "loc": 11}
+
+_X_LINE = re.compile(r"^X:", re.M)
+_FIELD_LINE = re.compile(r"^[A-Za-z+]:")
+_KEY = re.compile(r"^\s*([A-Ga-g])([#b]?)\s*([A-Za-z]*)")
+_INLINE_VOICE = re.compile(r"^\[V:\s*([^\]\s]+)[^\]]*\]")
+# What hides notes or bar lines inside music: comments, "chord symbols", !decorations!,
+# +decorations+ and inline fields such as [K:G].
+_NON_MUSIC = re.compile(r'%.*$|"[^"]*"|![^!]*!|\+[^+\s]*\+|\[[A-Za-z]:[^\]]*\]', re.M)
+_BARLINE = re.compile(r"\[\||:*\|+\]?:*|::")
+_NOTE = re.compile(r"[A-Ga-g]")
+_REST = re.compile(r"[zx]")
+_BAR_REST = re.compile(r"Z(\d*)")
+_MIDI_ERROR = re.compile(r"^Error\b.*$", re.M)
+
+
+class UserError(Exception):
+    """A problem the user can fix; main() prints it as one line and exits 2."""
+
+
+# ---------------------------------------------------------------- ABC text, no tools
+
+def split_tunes(text):
+    """The tunes of an ABC text: each `X:` line up to the next (text before the first `X:`
+    is no tune), with trailing blank lines dropped."""
+    starts = [m.start() for m in _X_LINE.finditer(text)]
+    ends = starts[1:] + [len(text)]
+    return [text[a:b].rstrip() + "\n" for a, b in zip(starts, ends)]
+
+
+def header_field(tune, letter):
+    """The value of the tune's last header line `letter:` before the music, or None."""
+    value = None
+    for line in tune.split("\n"):
+        if line.startswith(letter + ":"):
+            value = line[2:].strip()
+        if line.startswith("K:") or (line.strip() and not _FIELD_LINE.match(line)
+                                     and not line.lstrip().startswith("%")):
+            break
+    return value
+
+
+def parse_key(field):
+    """(tonic pitch class 0-11, mode) of a `K:` value such as "G", "Gm", "F#m", "Bb",
+    "D dorian" or "Gm clef=bass"; mode is "major", "minor" or a church mode's first three
+    letters ("dor", "mix", ...). None when there is no tonic ("none", "HP", empty)."""
+    match = _KEY.match(field or "")
+    if not match:
+        return None
+    letter, accidental, word = match.groups()
+    tonic = (NOTE_NAMES[letter.lower()] + {"#": 1, "b": -1, "": 0}[accidental]) % 12
+    word = word.lower()
+    if word in ("m", "min", "minor") or word[:3] == "min":
+        mode = "minor"
+    elif word[:3] in MODE_OFFSETS and word[:3] not in ("maj", "ion"):
+        mode = "minor" if word[:3] == "aeo" else word[:3]
+    else:
+        mode = "major"
+    return tonic, mode
+
+
+def tune_key(tune):
+    """parse_key of the tune's `K:` header line (None without a usable one)."""
+    return parse_key(header_field(tune, "K"))
+
+
+def voice_music(tune):
+    """The music text of each voice, in order of appearance: an OrderedDict voice id ->
+    the voice's music lines joined. `[V:1]` starts a line of voice 1; a `V:1` line sends
+    the lines after it to voice 1; music before any voice belongs to voice "1". Comments,
+    chord symbols, decorations and inline fields are blanked out, line by line."""
+    lines = tune.split("\n")
+    start = next((i + 1 for i, line in enumerate(lines) if line.startswith("K:")), 0)
+    voices, current = collections.OrderedDict(), "1"
+    for line in lines[start:]:
+        if line.startswith("V:"):
+            current = (line[2:].split() or ["1"])[0]
+            continue
+        if _FIELD_LINE.match(line) or line.lstrip().startswith("%") or not line.strip():
+            continue
+        match = _INLINE_VOICE.match(line)
+        voice = match.group(1) if match else current
+        music = _NON_MUSIC.sub(" ", line[match.end():] if match else line)
+        voices.setdefault(voice, []).append(music)
+    return collections.OrderedDict((v, " ".join(parts)) for v, parts in voices.items())
+
+
+def count_bars(music):
+    """(bars, rest-only bars) of one voice's music: stretches between bar lines that hold a
+    note or a rest (a last unclosed one counts too); `Z4` counts as 4 bars of rest."""
+    bars = rest_bars = 0
+    for segment in _BARLINE.split(_NON_MUSIC.sub(" ", music)):
+        if _NOTE.search(segment):
+            bars += 1
+            continue
+        whole = _BAR_REST.search(segment)
+        if whole:
+            count = int(whole.group(1) or 1)
+            bars, rest_bars = bars + count, rest_bars + count
+        elif _REST.search(segment):
+            bars, rest_bars = bars + 1, rest_bars + 1
+    return bars, rest_bars
+
+
+def voice_bars(tune):
+    """OrderedDict voice id -> [bars, rest-only bars]."""
+    return collections.OrderedDict((voice, list(count_bars(music)))
+                                   for voice, music in voice_music(tune).items())
+
+
+# ---------------------------------------------------------------- histograms, overlap
+
+def normalised(counts):
+    """counts / their sum (all zeros stay zeros)."""
+    total = float(sum(counts))
+    return [c / total if total else 0.0 for c in counts]
+
+
+def overlap(counts_a, counts_b):
+    """Overlap area of two histograms (bin counts or shares): the sum of the bin-wise
+    minima of the two normalised histograms; 1 for the same shape, 0 for disjoint ones.
+    None when either histogram is empty."""
+    if not sum(counts_a) or not sum(counts_b):
+        return None
+    return float(sum(min(a, b) for a, b in zip(normalised(counts_a), normalised(counts_b))))
+
+
+def note_length_class(quarters):
+    """Index in NOTE_LENGTHS of the class nearest to a duration (in quarter notes), on a
+    log scale."""
+    quarters = max(quarters, 1e-6)
+    return min(range(len(NOTE_LENGTHS)),
+               key=lambda i: abs(math.log(quarters / NOTE_LENGTHS[i][0])))
+
+
+def interval_bin(semitones):
+    return min(abs(semitones), LARGEST_INTERVAL + 1)
+
+
+def pooled_counts(records, name):
+    """A histogram's counts summed over the tunes that have it."""
+    size = len(BIN_LABELS[name])
+    total = [0] * size
+    for record in records:
+        counts = record.get("histograms", {}).get(name)
+        if counts:
+            total = [t + c for t, c in zip(total, counts)]
+    return total
+
+
+def split_half_ceiling(records, splits=10, seed=0):
+    """The corpus against itself: for `splits` seeded random splits of the tunes into two
+    halves, the overlap of the halves' pooled histograms; the mean (and min, max) per
+    histogram."""
+    usable = [r for r in records if r.get("histograms")]
+    if len(usable) < 2 or splits < 1:
+        return None
+    rng = random.Random(seed)
+    values = {name: [] for name in HISTOGRAMS}
+    for _ in range(splits):
+        order = list(range(len(usable)))
+        rng.shuffle(order)
+        half = len(order) // 2
+        first = [usable[i] for i in order[:half]]
+        second = [usable[i] for i in order[half:]]
+        for name in HISTOGRAMS:
+            value = overlap(pooled_counts(first, name), pooled_counts(second, name))
+            if value is not None:
+                values[name].append(value)
+    ceiling = {"splits": splits, "seed": seed, "tunes": len(usable)}
+    for name, found in values.items():
+        ceiling[name] = sum(found) / len(found) if found else None
+        ceiling[name + "_range"] = [min(found), max(found)] if found else None
+    return ceiling
+
+
+# ---------------------------------------------------------------- tools and readers
+
+def missing_dependencies():
+    """What the metrics need and lack: a list of one-line hints (empty when all is there)."""
+    missing = []
+    if shutil.which(TOOL) is None:
+        missing.append("%s (%s)" % (TOOL, INSTALL_HINT))
+    # Found, not imported: importing them takes seconds.
+    missing += [m for m in ("muspy", "music21") if importlib.util.find_spec(m) is None]
+    return missing
+
+
+def dependencies_message(missing):
+    return ("music metrics need %s; install the Python packages with 'pip install -r "
+            "requirements.txt' (both TensorFlow lines)" % ", ".join(missing))
+
+
+def abc_to_midi(tune, folder, stem):
+    """Write the tune to folder/stem.abc, run abc2midi, return (MIDI path or None, errors).
+    abc2midi exits 0 even on errors, so its printed `Error` lines are the errors."""
+    abc_path = os.path.join(folder, stem + ".abc")
+    midi_path = os.path.join(folder, stem + ".mid")
+    with open(abc_path, "w", encoding="utf-8") as f:
+        f.write(tune if tune.endswith("\n") else tune + "\n")
+    try:
+        done = subprocess.run([TOOL, abc_path, "-NGUI", "-o", midi_path],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, timeout=TOOL_TIMEOUT_S)
+        output = done.stdout
+    except subprocess.TimeoutExpired:
+        return None, ["abc2midi ran over %d s" % TOOL_TIMEOUT_S]
+    errors = _MIDI_ERROR.findall(output)[:MAX_ERRORS]
+    if not os.path.isfile(midi_path) or not os.path.getsize(midi_path):
+        return None, errors or ["abc2midi wrote no MIDI file"]
+    return midi_path, errors
+
+
+def read_notes(midi_path):
+    """(music, step, length): the MIDI file as a muspy Music whose note times are rounded
+    to the grid (notes that round to nothing last one step), the grid step in ticks, and
+    the tune's length in ticks: the end of its last note or, when later, of its tracks
+    (rests at the end count), rounded to a sixteenth note, as abc2midi pads a track's end
+    by a few ticks."""
+    import mido
+    import muspy
+    music = muspy.read_midi(midi_path)
+    step = max(1, int(round(music.resolution / float(GRID_PER_QUARTER))))
+    for track in music.tracks:
+        for note in track.notes:
+            start = int(round(note.time / float(step))) * step
+            end = int(round((note.time + note.duration) / float(step))) * step
+            note.time, note.duration = start, max(end - start, step)
+        track.notes.sort(key=lambda n: (n.time, n.pitch))
+    sixteenth = music.resolution / 4.0
+    tracks_end = max([sum(message.time for message in track)
+                      for track in mido.MidiFile(midi_path).tracks] or [0])
+    length = max([int(round(tracks_end / sixteenth) * sixteenth)]
+                 + [n.time + n.duration for track in music.tracks for n in track.notes])
+    return music, step, length
+
+
+def estimate_key(midi_path, method="key"):
+    """music21's key estimate of a MIDI file as (tonic pitch class, "major"/"minor"), or
+    None when music21 cannot read it. method: one of KEY_METHODS, music21's names."""
+    import music21
+    try:
+        estimate = music21.converter.parse(midi_path).analyze(method)
+    except Exception:  # music21 raises many kinds on odd files; no estimate then
+        return None
+    return int(estimate.tonic.pitchClass), str(estimate.mode)
+
+
+# ---------------------------------------------------------------- one tune
+
+def muspy_metrics(music, key):
+    """MusPy's eight metrics of one tune (None where MusPy gives NaN, say without notes).
+    pitch_in_scale_rate uses the `K:` key; a church mode counts as its relative major."""
+    import muspy
+    if not any(track.notes for track in music.tracks):
+        return {name: None for name in MUSPY_METRICS}
+    values = {
+        "pitch_range": muspy.pitch_range(music),
+        "n_pitch_classes_used": muspy.n_pitch_classes_used(music),
+        "polyphony": muspy.polyphony(music),
+        "scale_consistency": muspy.scale_consistency(music),
+        "pitch_class_entropy": muspy.pitch_class_entropy(music),
+        "empty_beat_rate": muspy.empty_beat_rate(music),
+        "groove_consistency": muspy.groove_consistency(music, measure_ticks(music)),
+        "pitch_in_scale_rate": None,
+    }
+    if key is not None:
+        tonic, mode = key
+        if mode in ("major", "minor"):
+            values["pitch_in_scale_rate"] = muspy.pitch_in_scale_rate(music, tonic, mode)
+        else:
+            relative_major = (tonic - MODE_OFFSETS[mode]) % 12
+            values["pitch_in_scale_rate"] = muspy.pitch_in_scale_rate(
+                music, relative_major, "major")
+    return {name: _finite(value) for name, value in values.items()}
+
+
+def measure_ticks(music):
+    """Ticks in one measure of the tune's first meter (4/4 without one)."""
+    numerator, denominator = 4, 4
+    if music.time_signatures:
+        first = music.time_signatures[0]
+        numerator, denominator = first.numerator, first.denominator
+    return max(1, int(round(music.resolution * 4.0 * numerator / denominator)))
+
+
+def _finite(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def all_notes(music):
+    """(track index, note) of every note, drums left out (MusPy's metrics skip them)."""
+    return [(k, note) for k, track in enumerate(music.tracks) if not track.is_drum
+            for note in track.notes]
+
+
+def sounding_time(notes, step, length):
+    """(grid steps with two or more distinct pitches sounding, grid steps in all) over the
+    tune's length in ticks."""
+    end = max([length] + [n.time + n.duration for _, n in notes]) // step
+    sounding = [set() for _ in range(end)]
+    for _, note in notes:
+        for t in range(note.time // step, (note.time + note.duration) // step):
+            sounding[t].add(note.pitch)
+    return sum(1 for pitches in sounding if len(pitches) >= 2), end
+
+
+def last_sonority_bass(notes):
+    """The lowest pitch sounding at the last onset (None without notes)."""
+    if not notes:
+        return None
+    last = max(n.time for _, n in notes)
+    return min(n.pitch for _, n in notes if n.time <= last < n.time + n.duration)
+
+
+def voice_lines(notes):
+    """Each voice's melodic line, a list of pitches: its highest note at each onset in the
+    first voice (the top line), its lowest in every other voice (down to the bass)."""
+    onsets = collections.defaultdict(dict)
+    for track, note in notes:
+        onsets[track].setdefault(note.time, []).append(note.pitch)
+    first = min(onsets) if onsets else None
+    return [[(max if track == first else min)(onsets[track][t]) for t in sorted(onsets[track])]
+            for track in sorted(onsets)]
+
+
+def histograms(notes, tonic, resolution):
+    """Counts of the three histograms (pitch classes from the tonic; None without a key)."""
+    lengths = [0] * len(NOTE_LENGTHS)
+    for _, note in notes:
+        lengths[note_length_class(note.duration / float(resolution))] += 1
+    intervals = [0] * len(INTERVAL_LABELS)
+    for line in voice_lines(notes):
+        for a, b in zip(line, line[1:]):
+            intervals[interval_bin(b - a)] += 1
+    classes = None
+    if tonic is not None:
+        classes = [0] * 12
+        for _, note in notes:
+            classes[(note.pitch - tonic) % 12] += 1
+    return {"pitch_class": classes, "note_length": lengths, "pitch_interval": intervals}
+
+
+def tune_record(tune, midi_path, errors, key_method="key"):
+    """Everything the set figures need from one tune, JSON-ready (see analyse_tunes)."""
+    key = tune_key(tune)
+    record = {"title": header_field(tune, "T"), "key": header_field(tune, "K"),
+              "voice_bars": voice_bars(tune), "abc2midi_errors": errors, "midi": False}
+    if midi_path is None:
+        return record
+    try:
+        music, step, length = read_notes(midi_path)
+    except Exception as e:  # a MIDI file muspy cannot read counts as no MIDI; say why
+        record["abc2midi_errors"] = errors + ["muspy cannot read the MIDI: %s" % e]
+        return record
+    notes = all_notes(music)
+    two_or_more, total = sounding_time(notes, step, length)
+    bass = last_sonority_bass(notes)
+    record.update(midi=True, notes=len(notes), muspy=muspy_metrics(music, key),
+                  time_two_or_more=two_or_more, time_total=total,
+                  histograms=histograms(notes, key[0] if key else None, music.resolution),
+                  tonic_in_bass=None if key is None or bass is None
+                  else bass % 12 == key[0])
+    if key_method:
+        record.update(key_agreement(key, estimate_key(midi_path, key_method)))
+    return record
+
+
+def key_agreement(key, estimate):
+    """music21's estimate against the `K:` key: the same tonic and mode, the same key
+    signature (relative major and minor agree)."""
+    if estimate is None:
+        return {"key_estimate": None, "key_agrees": None, "key_signature_agrees": None}
+    name = "%s %s" % (DEGREE_NAMES[estimate[0]], estimate[1])
+    if key is None:
+        return {"key_estimate": name, "key_agrees": None, "key_signature_agrees": None}
+    signature = (key[0] - MODE_OFFSETS[key[1]]) % 12
+    estimated_signature = (estimate[0] - MODE_OFFSETS[estimate[1]]) % 12
+    return {"key_estimate": name, "key_agrees": tuple(key) == tuple(estimate),
+            "key_signature_agrees": signature == estimated_signature}
+
+
+DEGREE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def analyse_tunes(tunes, workers=4, key_method="key"):
+    """One record per ABC tune text, in order. abc2midi runs in a thread pool inside a
+    temporary folder; muspy and music21 read the MIDI files one by one. A record holds:
+    title, key (the `K:` value), voice_bars ({voice: [bars, rest-only bars]}),
+    abc2midi_errors (its `Error` lines), midi (False: no MIDI came out, nothing else
+    follows), notes, muspy ({metric: value}), time_two_or_more and time_total (grid steps),
+    histograms ({pitch_class, note_length, pitch_interval: counts}), tonic_in_bass,
+    key_estimate, key_agrees, key_signature_agrees (None where unknown; absent with
+    key_method None, which saves music21's parse, about a second a tune)."""
+    if shutil.which(TOOL) is None:
+        raise UserError("%s not found: %s" % (TOOL, INSTALL_HINT))
+    folder = tempfile.mkdtemp(prefix="music_metrics_")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
+            converted = list(pool.map(lambda k: abc_to_midi(tunes[k], folder, "tune_%d" % k),
+                                      range(len(tunes))))
+        return [tune_record(tune, path, errors, key_method)
+                for tune, (path, errors) in zip(tunes, converted)]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- one set of tunes
+
+def _share(flags):
+    """(share of True, True count, known count) of a list of True/False/None."""
+    known = [f for f in flags if f is not None]
+    return (sum(known) / float(len(known)) if known else None), sum(known), len(known)
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return sum(values) / float(len(values)) if values else None
+
+
+def summarise(records, reference=None, length_range=LENGTH_RANGE):
+    """The set's figures from analyse_tunes records (JSON-ready). With `reference` (another
+    set's summary, the corpus's) it adds `overlap`: {histogram: overlap area with it}.
+
+    Keys: tunes, midi_tunes, tunes_with_abc2midi_errors, muspy ({metric: mean over tunes}),
+    two_or_more_share, rest_bar_share ({voice: share}), rest_bar_share_all, tonic_in_bass
+    (+ _count: [yes, known]), key_agreement, key_signature_agreement (+ _count), histograms
+    ({name: shares}), histogram_counts ({name: counts}), intervals (repeated, steps,
+    over_octave: shares of the melodic intervals), bars (min, max, mean, within_range,
+    range), overlap (None without a reference)."""
+    played = [r for r in records if r.get("midi")]
+    summary = {"tunes": len(records), "midi_tunes": len(played),
+               "tunes_with_abc2midi_errors": sum(1 for r in records if r["abc2midi_errors"])}
+    summary["muspy"] = {name: _mean([r["muspy"][name] for r in played])
+                        for name in MUSPY_METRICS}
+    total = sum(r["time_total"] for r in played)
+    summary["two_or_more_share"] = (sum(r["time_two_or_more"] for r in played) / float(total)
+                                    if total else None)
+    summary.update(rest_bar_shares(records))
+    for key, field in (("tonic_in_bass", "tonic_in_bass"), ("key_agreement", "key_agrees"),
+                       ("key_signature_agreement", "key_signature_agrees")):
+        share, yes, known = _share([r.get(field) for r in played])
+        summary[key], summary[key + "_count"] = share, [yes, known]
+    counts = {name: pooled_counts(played, name) for name in HISTOGRAMS}
+    summary["histogram_counts"] = counts
+    summary["histograms"] = {name: normalised(c) for name, c in counts.items()}
+    intervals = summary["histograms"]["pitch_interval"]
+    summary["intervals"] = {"repeated": intervals[0], "steps": intervals[1] + intervals[2],
+                            "over_octave": intervals[-1]}
+    lengths = [max(b for b, _ in r["voice_bars"].values()) for r in records if r["voice_bars"]]
+    low, high = length_range
+    summary["bars"] = {
+        "min": min(lengths) if lengths else None, "max": max(lengths) if lengths else None,
+        "mean": _mean(lengths), "range": [low, high],
+        "within_range": (sum(1 for n in lengths if low <= n <= high) / float(len(lengths))
+                         if lengths else None)}
+    summary["overlap"] = None if reference is None else {
+        name: overlap(counts[name], reference["histogram_counts"][name]) for name in HISTOGRAMS}
+    return summary
+
+
+def rest_bar_shares(records):
+    """Rest-only bars as a share of bars, per voice (by voice id) and over all voices."""
+    bars, rests = collections.OrderedDict(), collections.OrderedDict()
+    for record in records:
+        for voice, (count, rest_count) in record["voice_bars"].items():
+            bars[voice] = bars.get(voice, 0) + count
+            rests[voice] = rests.get(voice, 0) + rest_count
+    per_voice = collections.OrderedDict(
+        (voice, rests[voice] / float(bars[voice]) if bars[voice] else None) for voice in bars)
+    all_bars = sum(bars.values())
+    return {"rest_bar_share": per_voice,
+            "rest_bar_share_all": sum(rests.values()) / float(all_bars) if all_bars else None}
+
+
+def report_from_records(named_records, reference="corpus", splits=10, seed=0,
+                        key_method="key"):
+    """The report of several named sets' records: {reference, ceiling, sets: {name:
+    summary}, per_tune: {name: records}}. The reference set (when present) gives the
+    overlaps' other side and, split in halves, the ceiling."""
+    ref_records = named_records.get(reference)
+    ref_summary = summarise(ref_records) if ref_records is not None else None
+    sets = collections.OrderedDict()
+    for name, records in named_records.items():
+        sets[name] = ref_summary if name == reference else summarise(records, ref_summary)
+    return {
+        "reference": reference if ref_records is not None else None,
+        "ceiling": split_half_ceiling(ref_records, splits, seed) if ref_records else None,
+        "sets": sets, "per_tune": collections.OrderedDict(named_records),
+        "settings": {"grid_per_quarter": GRID_PER_QUARTER, "length_range": list(LENGTH_RANGE),
+                     "histograms": "pooled, Yang & Lerch overlap area",
+                     "key_estimate": "music21 analyze(%r)" % key_method if key_method
+                     else None,
+                     "bins": {name: list(labels) for name, labels in BIN_LABELS.items()}},
+    }
+
+
+def compare(named_tunes, reference="corpus", splits=10, seed=0, workers=4, key_method="key"):
+    """Measure several named sets of ABC tune texts (an ordered mapping name -> list of
+    tunes) against the `reference` set: report_from_records of their analyse_tunes."""
+    named_records = collections.OrderedDict(
+        (name, analyse_tunes(list(tunes), workers, key_method))
+        for name, tunes in named_tunes.items())
+    return report_from_records(named_records, reference, splits, seed, key_method)
+
+
+# ---------------------------------------------------------------- outputs
+
+def _fmt(value, digits=2):
+    return "-" if value is None else "%.*f" % (digits, value)
+
+
+def _count(summary, key):
+    yes, known = summary[key + "_count"]
+    return "-" if not known else "%d/%d" % (yes, known)
+
+
+def _ceiling_label(ceiling, name):
+    value = ceiling.get(name) if ceiling else None
+    return "" if value is None else "; corpus halves %.2f" % value
+
+
+def table_rows(sets, ceiling=None):
+    """(label, [cell per set]) rows of the Markdown table."""
+    values = list(sets.values())
+    rows = [("tunes (read from MIDI)", ["%d (%d)" % (s["tunes"], s["midi_tunes"])
+                                        for s in values]),
+            ("share of time with 2 or more pitches sounding",
+             [_fmt(s["two_or_more_share"]) for s in values])]
+    muspy_rows = (("polyphony (MusPy)", "polyphony", 2),
+                  ("pitch_in_scale_rate (MusPy, own key)", "pitch_in_scale_rate", 3),
+                  ("scale_consistency (MusPy)", "scale_consistency", 3),
+                  ("pitch_range (MusPy, semitones)", "pitch_range", 1),
+                  ("n_pitch_classes_used (MusPy)", "n_pitch_classes_used", 1),
+                  ("pitch_class_entropy (MusPy, bits)", "pitch_class_entropy", 2),
+                  ("empty_beat_rate (MusPy)", "empty_beat_rate", 3),
+                  ("groove_consistency (MusPy)", "groove_consistency", 3))
+    rows += [(label, [_fmt(s["muspy"][key], digits) for s in values])
+             for label, key, digits in muspy_rows]
+    voices = []
+    for s in values:
+        voices += [v for v in s["rest_bar_share"] if v not in voices]
+    rows += [("rest-only bars, voice %s" % v, [_fmt(s["rest_bar_share"].get(v), 3)
+                                               for s in values]) for v in voices]
+    rows.append(("rest-only bars, all voices", [_fmt(s["rest_bar_share_all"], 3)
+                                                for s in values]))
+    rows += [("last sonority has the tonic in the bass",
+              [_count(s, "tonic_in_bass") for s in values]),
+             ("music21 key estimate = K: field", [_count(s, "key_agreement") for s in values]),
+             ("music21 key estimate, same key signature",
+              [_count(s, "key_signature_agreement") for s in values])]
+    for name, label in (("pitch_class", "pitch-class"), ("pitch_interval", "pitch-interval"),
+                        ("note_length", "note-length")):
+        rows.append(("%s histogram overlap (Yang & Lerch 2018%s)"
+                     % (label, _ceiling_label(ceiling, name)),
+                     [_fmt(s["overlap"][name]) if s["overlap"] else "-" for s in values]))
+    rows += [("intervals: repeated notes", [_fmt(s["intervals"]["repeated"]) for s in values]),
+             ("intervals: steps (1-2 semitones)", [_fmt(s["intervals"]["steps"])
+                                                   for s in values]),
+             ("intervals: leaps over an octave", [_fmt(s["intervals"]["over_octave"])
+                                                  for s in values]),
+             ("tune length in bars (min-max)",
+              ["-" if s["bars"]["min"] is None else "%d-%d" % (s["bars"]["min"], s["bars"]["max"])
+               for s in values]),
+             ("tunes of %d to %d bars" % tuple(LENGTH_RANGE),
+              [_fmt(s["bars"]["within_range"]) for s in values])]
+    return rows
+
+
+def markdown_table(sets, ceiling=None):
+    """A Markdown table, `metric | <name> | <name> ...`, of an ordered mapping name ->
+    summary (summarise's dict), with the corpus-halves ceiling (split_half_ceiling's dict)
+    in the overlap rows' labels."""
+    names = list(sets)
+    lines = ["| metric | %s |" % " | ".join(names), "|---|%s" % ("---|" * len(names))]
+    lines += ["| %s | %s |" % (label, " | ".join(cells))
+              for label, cells in table_rows(sets, ceiling)]
+    return "\n".join(lines) + "\n"
+
+
+def _replace_into(path, write, suffix=""):
+    """Write through `write(tmp_path)` into a temporary file beside `path`, then rename it,
+    so a failed run leaves an earlier file whole."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=suffix,
+                                   dir=folder)
+    os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from others
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_text_atomically(path, text):
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+    _replace_into(path, write)
+
+
+def write_json_atomically(path, obj):
+    write_text_atomically(path, json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
+
+
+def plot_histograms(sets, path, title=None):
+    """One PNG: the pitch-class, note-length and pitch-interval histograms (shares) of each
+    named set (an ordered mapping name -> summary), overlaid."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    captions = {"pitch_class": "pitch class, from the tonic (Yang & Lerch PCH)",
+                "note_length": "note length (NLH)", "pitch_interval":
+                "melodic interval along each voice, semitones"}
+    figure, axes = plt.subplots(3, 1, figsize=(9, 10))
+    for axis, name in zip(axes, HISTOGRAMS):
+        labels = BIN_LABELS[name]
+        x = list(range(len(labels)))
+        edges = [i - 0.5 for i in range(len(labels) + 1)]
+        for k, (set_name, summary) in enumerate(sets.items()):
+            shares = summary["histograms"][name]
+            color = "C%d" % k
+            axis.stairs(shares, edges, color=color, alpha=0.15, fill=True)
+            axis.stairs(shares, edges, color=color, label=set_name, linewidth=1.6)
+        axis.set_xlim(edges[0], edges[-1])
+        axis.set_xticks(x)
+        axis.set_xticklabels(labels)
+        axis.set_ylabel("share of notes" if name != "pitch_interval" else "share of intervals")
+        axis.set_title(captions[name], fontsize=10)
+        axis.legend(fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    try:
+        _replace_into(path, lambda tmp: figure.savefig(tmp, dpi=100, format="png"), ".png")
+    finally:
+        plt.close(figure)
+
+
+# ---------------------------------------------------------------- command line
+
+def build_parser():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("files", nargs="+", metavar="FILE.abc", help="ABC tunes, one set a file")
+    p.add_argument("--name", action="append", default=None,
+                   help="a column name per FILE, in order (default: the file names)")
+    p.add_argument("--corpus", default=os.path.join("data", "bach", "original.txt"),
+                   help="the reference set (default %(default)s)")
+    p.add_argument("--json", default=None, help="write the report here")
+    p.add_argument("--markdown", default=None, help="write the table here")
+    p.add_argument("--figure", default=None, help="write the histograms here (PNG)")
+    p.add_argument("--splits", type=int, default=10,
+                   help="random corpus halvings for the ceiling (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="of the halvings (default %(default)s)")
+    p.add_argument("--workers", type=int, default=4, help="abc2midi threads (default %(default)s)")
+    p.add_argument("--key_method", default="key", choices=KEY_METHODS,
+                   help="music21's key estimate: 'key' is its default (Aarden-Essen); "
+                   "none skips it, which saves ~1 s a tune (default %(default)s)")
+    p.error = lambda message: p.exit(2, "%s: error: %s\n" % (p.prog, message))
+    return p
+
+
+def read_tunes(path, what):
+    """The tunes of an ABC file; a missing, unreadable or tuneless file is a UserError."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError("cannot read %s %s (%s); give an ABC file" % (what, path, e))
+    tunes = split_tunes(text)
+    if not tunes:
+        raise UserError("%s %s holds no tune (no line starts with X:)" % (what, path))
+    return tunes
+
+
+def column_names(files, names):
+    if names and len(names) != len(files):
+        raise UserError("give one --name per FILE (%d files, %d names)"
+                        % (len(files), len(names)))
+    names = list(names or [os.path.splitext(os.path.basename(f))[0] for f in files])
+    for k, name in enumerate(names):
+        if name == "corpus" or name in names[:k]:
+            names[k] = "%s (%d)" % (name, k + 1)
+    return names
+
+
+def run(args):
+    names = column_names(args.files, args.name)
+    key_method = None if args.key_method == "none" else args.key_method
+    named_tunes = collections.OrderedDict([("corpus", read_tunes(args.corpus, "--corpus"))])
+    for name, path in zip(names, args.files):
+        named_tunes[name] = read_tunes(path, "FILE")
+    missing = missing_dependencies()
+    if missing:
+        raise UserError(dependencies_message(missing))
+    # A file that is the corpus itself is analysed once.
+    same = [n for n, p in zip(names, args.files)
+            if os.path.realpath(p) == os.path.realpath(args.corpus)]
+    todo = collections.OrderedDict((n, t) for n, t in named_tunes.items() if n not in same)
+    records = collections.OrderedDict(
+        (name, analyse_tunes(tunes, args.workers, key_method))
+        for name, tunes in todo.items())
+    for name in named_tunes:
+        records[name] = records[name] if name in records else records["corpus"]
+    records = collections.OrderedDict((n, records[n]) for n in named_tunes)
+    report = report_from_records(records, "corpus", args.splits, args.seed, key_method)
+    table = markdown_table(report["sets"], report["ceiling"])
+    outputs = ((args.json, lambda p: write_json_atomically(p, report)),
+               (args.markdown, lambda p: write_text_atomically(p, table)),
+               (args.figure, lambda p: plot_histograms(report["sets"], p)))
+    for path, write in outputs:
+        if path:
+            try:
+                write(path)
+            except OSError as e:
+                raise UserError("cannot write %s (%s)" % (path, e.strerror or e))
+    return report, table
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.splits < 1:
+        parser.error("--splits must be at least 1")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    try:
+        report, table = run(args)
+    except UserError as e:
+        sys.stderr.write("error: %s\n" % e)
+        sys.exit(2)
+    sys.stdout.write(table)
+    ceiling = report["ceiling"]
+    if ceiling:
+        print("ceiling: %d random halvings of the corpus's %d tunes (seed %d)"
+              % (ceiling["splits"], ceiling["tunes"], ceiling["seed"]))
+    for path in (args.json, args.markdown, args.figure):
+        if path:
+            print("wrote %s" % path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""bach/music_metrics.py: ABC parsing, histograms and overlaps in pure Python; the metrics
+through abc2midi, muspy and music21 on two tiny two-voice tunes whose answers are known by
+hand (skipped, saying why, without abc2midi, or without muspy and music21, which install on
+the TensorFlow 2.x line only)."""
+import collections
+import json
+import os
+
+import pytest
+
+from conftest import ROOT, load_script
+
+mm = load_script("bach/music_metrics.py")
+
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "two_voice_tunes.abc")
+MISSING = mm.missing_dependencies()
+needs_tools = pytest.mark.skipif(bool(MISSING), reason=mm.dependencies_message(MISSING)
+                                 if MISSING else "")
+
+
+def fixture_tunes():
+    with open(FIXTURE, encoding="utf-8") as f:
+        return mm.split_tunes(f.read())
+
+
+_RECORDS = {}
+
+
+def records(key_method=None):
+    """analyse_tunes of the fixture, once per key method for the whole module."""
+    if key_method not in _RECORDS:
+        _RECORDS[key_method] = mm.analyse_tunes(fixture_tunes(), workers=2,
+                                                key_method=key_method)
+    return _RECORDS[key_method]
+
+
+# ---------------------------------------------------------------- pure Python
+
+@pytest.mark.parametrize("field, key", [
+    ("G", (7, "major")), ("Gm", (7, "minor")), ("G minor", (7, "minor")),
+    ("F#m", (6, "minor")), ("Bb", (10, "major")), ("D dorian", (2, "dor")),
+    ("A mix", (9, "mix")), ("E aeolian", (4, "minor")), ("Gm clef=bass", (7, "minor")),
+    ("none", None), ("HP", None), ("", None),
+])
+def test_key_field_gives_tonic_pitch_class_and_mode(field, key):
+    assert mm.parse_key(field) == key
+
+
+def test_tunes_split_on_x_lines_and_header_fields_are_read():
+    tunes = fixture_tunes()
+    assert len(tunes) == 2
+    assert [mm.header_field(t, "K") for t in tunes] == ["G", "Gm"]
+    assert mm.header_field(tunes[1], "T") == "Rests, ending on D"
+
+
+def test_bars_and_rest_only_bars_are_counted_per_voice():
+    assert mm.voice_bars(fixture_tunes()[1]) == {"1": [3, 1], "2": [3, 2]}
+    # A "chord symbol", a !decoration!, an inline field and a bar carried to the next line.
+    tune = "X:1\nK:G\nV:1\n\"G\"!trill!G2 [K:D]z2|z4|G2 % a comment\nz2|Z2|\n"
+    assert mm.voice_bars(tune) == {"1": [5, 3]}
+
+
+def test_overlap_of_a_histogram_with_itself_is_one_and_with_a_disjoint_one_zero():
+    counts = [3, 0, 1, 0, 1, 1, 0, 2, 0, 0, 0, 0]
+    assert mm.overlap(counts, counts) == pytest.approx(1.0)
+    assert mm.overlap(counts, [2 * c for c in counts]) == pytest.approx(1.0)
+    assert mm.overlap([1, 0], [0, 1]) == 0.0
+    assert mm.overlap([1, 1], [1, 0]) == pytest.approx(0.5)
+    assert mm.overlap([0, 0], [1, 0]) is None
+
+
+def test_note_lengths_fall_in_the_nearest_class():
+    labels = [name for _, name in mm.NOTE_LENGTHS]
+    assert labels[mm.note_length_class(1.0)] == "1/4"
+    assert labels[mm.note_length_class(0.125)] == "1/32"
+    assert labels[mm.note_length_class(1 / 6.0)] == "1/16t"
+    assert labels[mm.note_length_class(1.1)] == "1/4"
+    assert labels[mm.note_length_class(1.25)] == "1/2t"  # 5/16: nearer 4/3 than 1 (log)
+    assert labels[mm.note_length_class(24.0)] == "2"
+
+
+def test_split_half_ceiling_of_identical_tunes_is_one():
+    record = {"histograms": {"pitch_class": [1] * 12, "note_length": [2] + [0] * 15,
+                             "pitch_interval": [0, 5] + [0] * 12}}
+    ceiling = mm.split_half_ceiling([record] * 6, splits=3, seed=1)
+    assert [ceiling[name] for name in mm.HISTOGRAMS] == [pytest.approx(1.0)] * 3
+    assert ceiling["splits"] == 3 and ceiling["tunes"] == 6
+
+
+# ---------------------------------------------------------------- through the tools
+
+@needs_tools
+def test_two_voices_sounding_throughout_have_polyphony_two_and_always_two_pitches():
+    cadence = records()[0]
+    assert cadence["abc2midi_errors"] == []
+    assert cadence["muspy"]["polyphony"] == pytest.approx(2.0)
+    assert cadence["time_two_or_more"] == cadence["time_total"] > 0
+    assert cadence["muspy"]["pitch_range"] == 79 - 50  # g down to D,
+    assert cadence["muspy"]["n_pitch_classes_used"] == 5  # G A B C D
+    assert cadence["muspy"]["pitch_in_scale_rate"] == pytest.approx(1.0)
+    assert cadence["muspy"]["empty_beat_rate"] == 0.0
+
+
+@needs_tools
+def test_rests_only_bars_leave_a_third_of_the_time_with_two_pitches():
+    rests = records()[1]
+    assert rests["time_two_or_more"] * 3 == rests["time_total"]
+    assert rests["muspy"]["polyphony"] == pytest.approx(1.5)  # 1 pitch, then 2, as long
+    assert rests["muspy"]["empty_beat_rate"] > 0
+    # K:Gm: its B is B flat, in G minor's scale.
+    assert rests["muspy"]["pitch_in_scale_rate"] == pytest.approx(1.0)
+
+
+@needs_tools
+def test_silence_counts_as_time_and_abc2midi_errors_are_kept():
+    tunes = ["X:1\nT:rests at the end\nM:4/4\nL:1/4\nK:G\n[V:1]G4|z4|]\n",
+             "X:2\nT:only rests\nM:4/4\nL:1/4\nK:G\n[V:1]z4|]\n",
+             "X:3\nT:garbage\nM:4/4\nL:1/4\nK:G\n[V:1]G4|&&& ]]]|\n"]
+    ending, silent, garbage = mm.analyse_tunes(tunes, workers=1, key_method=None)
+    # Two bars and one bar of 4/4, at 48 grid steps a quarter note.
+    assert (ending["time_total"], silent["time_total"]) == (2 * 4 * 48, 4 * 48)
+    assert silent["muspy"]["polyphony"] is None and silent["tonic_in_bass"] is None
+    assert garbage["abc2midi_errors"] and garbage["abc2midi_errors"][0].startswith("Error")
+
+
+@needs_tools
+def test_a_tune_ending_on_a_G_octave_has_the_tonic_in_the_bass_one_ending_on_D_not():
+    assert [r["tonic_in_bass"] for r in records()] == [True, False]
+
+
+@needs_tools
+def test_histograms_count_degrees_from_the_tonic_lengths_and_intervals_along_each_voice():
+    hist = records()[0]["histograms"]
+    # d B c A g over G, D, G, in G: degrees 5 3 4 2 1 and 1 5 1.
+    assert hist["pitch_class"] == [3, 0, 1, 0, 1, 1, 0, 2, 0, 0, 0, 0]
+    lengths = dict(zip(mm.BIN_LABELS["note_length"], hist["note_length"]))
+    assert {k: v for k, v in lengths.items() if v} == {"1/2": 4, "1": 4}
+    # d-B 3, B-c 1, c-A 3, A-g 10; G,-D, 5, D,-G, 5.
+    intervals = dict(zip(mm.BIN_LABELS["pitch_interval"], hist["pitch_interval"]))
+    assert {k: v for k, v in intervals.items() if v} == {"1": 1, "3": 2, "5": 2, "10": 1}
+
+
+@needs_tools
+def test_music21_key_estimate_is_compared_with_the_key_field():
+    estimated = records("key")
+    assert [r["key_estimate"] for r in estimated] == ["G major", "G minor"]
+    assert [r["key_agrees"] for r in estimated] == [True, True]
+    assert mm.key_agreement((7, "major"), (4, "minor")) == {
+        "key_estimate": "E minor", "key_agrees": False, "key_signature_agrees": True}
+
+
+@needs_tools
+def test_set_summary_pools_time_bars_and_counts():
+    summary = mm.summarise(records())
+    assert summary["two_or_more_share"] == pytest.approx((576 + 96) / (576 + 288.0))
+    # 6 bars a voice in the two tunes: 1 of voice 1's, 2 of voice 2's hold only rests.
+    assert summary["rest_bar_share"] == {"1": pytest.approx(1 / 6.0),
+                                         "2": pytest.approx(2 / 6.0)}
+    assert summary["rest_bar_share_all"] == pytest.approx(3 / 12.0)
+    assert summary["tonic_in_bass_count"] == [1, 2]
+    assert summary["bars"]["min"] == summary["bars"]["max"] == 3
+    assert summary["bars"]["within_range"] == 0.0  # 3 bars is not 16-50
+    assert summary["overlap"] is None
+
+
+@needs_tools
+def test_a_set_against_itself_overlaps_fully_and_outputs_are_written(tmp_path):
+    named = collections.OrderedDict([("corpus", records()), ("model", records()),
+                                     ("chapter sampler", records()[:1])])
+    report = mm.report_from_records(named, "corpus", splits=2, seed=0, key_method=None)
+    assert report["sets"]["model"]["overlap"] == {name: pytest.approx(1.0)
+                                                  for name in mm.HISTOGRAMS}
+    assert report["sets"]["chapter sampler"]["overlap"]["pitch_class"] < 1.0
+    assert report["ceiling"]["splits"] == 2
+
+    json_path, md_path, png_path = (str(tmp_path / n) for n in ("r.json", "r.md", "h.png"))
+    mm.write_json_atomically(json_path, report)
+    with open(json_path) as f:
+        assert json.load(f)["sets"]["model"]["tonic_in_bass_count"] == [1, 2]
+    table = mm.markdown_table(report["sets"], report["ceiling"])
+    mm.write_text_atomically(md_path, table)
+    with open(md_path) as f:
+        lines = f.read().splitlines()
+    assert lines[0] == "| metric | corpus | model | chapter sampler |"
+    assert "| last sonority has the tonic in the bass | 1/2 | 1/2 | 1/1 |" in lines
+    mm.plot_histograms(report["sets"], png_path)
+    with open(png_path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert sorted(os.listdir(str(tmp_path))) == ["h.png", "r.json", "r.md"]  # no temp left
+
+
+@needs_tools
+def test_command_line_prints_the_table_and_writes_the_files(tmp_path, capsys):
+    out, figure = str(tmp_path / "report.json"), str(tmp_path / "hist.png")
+    mm.main([FIXTURE, "--corpus", FIXTURE, "--name", "model", "--key_method", "none",
+             "--splits", "2", "--json", out, "--figure", figure])
+    printed = capsys.readouterr().out
+    assert printed.startswith("| metric | corpus | model |\n")
+    assert "wrote %s" % figure in printed
+    with open(out) as f:
+        assert list(json.load(f)["sets"]) == ["corpus", "model"]
+
+
+def test_command_line_error_is_one_line_with_exit_2(script, tmp_path):
+    done = script("bach/music_metrics.py", str(tmp_path / "missing.abc"), "--corpus", FIXTURE)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("error: ")
