@@ -30,17 +30,23 @@ Per tune, then per set of tunes (a sampled set, the corpus, held-out pieces):
   taken along each voice (the top note of each onset in the first voice, the lowest in
   the others). Beside them, the corpus-against-itself ceiling: the mean overlap of the two
   halves of the corpus over seeded random splits;
-- tune length in bars (the voice with most bars): min, max, share within 16-50.
+- tune length in bars (the voice with most bars): min, max, share within 16-50;
+- against a reference set (copy_figures, pure Python): the share of novel voice lines and
+  the longest run of consecutive bars of a voice line found verbatim in a reference one.
+
+ABC's lexical rules (tunes, header fields, voices, bars, rest-only bars) are abc_grammar's.
 
 Needs abc2midi (apt-get install abcmidi), muspy and music21 (requirements.txt: muspy 0.5
 and music21 7.x on Python 3.7, music21 9-10 on 3.10+). They are imported when used.
 
 API, for bach/evaluate.py:
-    report = compare({"corpus": corpus_tunes, "model": tunes, ...}, reference="corpus")
+    records, reused = cached_records(corpus_tunes, sha256, cache_path_for(path, sha256))
+    report = report_from_records({"corpus": records, "model": analyse_tunes(tunes)}, "corpus")
+    report["sets"]["model"]["copies"] = copy_figures(tunes, corpus_tunes)
     print(markdown_table(report["sets"], report["ceiling"]))
-    write_json_atomically(path, report); plot_histograms(report["sets"], "hist.png")
+    plot_histograms(report["sets"], "hist.png")
+(compare() does the first two lines without a cache.)
 """
-import argparse
 import collections
 import concurrent.futures
 import importlib.util
@@ -54,12 +60,17 @@ import subprocess
 import sys
 import tempfile
 
+import abc_grammar
+from utils import OneLineParser, UserError, write_json_atomically, write_text_atomically
+
 TOOL = "abc2midi"
 INSTALL_HINT = "sudo apt-get install abcmidi"
 LENGTH_RANGE = (16, 50)  # bars: the corpus's range, the issue's target
 TOOL_TIMEOUT_S = 60
 GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
 MAX_ERRORS = 5  # abc2midi messages kept per tune
+# Bump when a tune's record changes, so cached corpus records are computed again.
+RECORD_VERSION = 1
 MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
                  "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
                  "groove_consistency")
@@ -81,44 +92,16 @@ NOTE_NAMES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 MODE_OFFSETS = {"major": 0, "ion": 0, "dor": 2, "phr": 4, "lyd": 5, "mix": 7, "minor": 9,
                 "aeo": 9, "loc": 11}
 
-_X_LINE = re.compile(r"^X:", re.M)
-_FIELD_LINE = re.compile(r"^[A-Za-z+]:")
 _KEY = re.compile(r"^\s*([A-Ga-g])([#b]?)\s*([A-Za-z]*)")
-_INLINE_VOICE = re.compile(r"^\[V:\s*([^\]\s]+)[^\]]*\]")
-# What hides notes or bar lines inside music: comments, "chord symbols", !decorations!,
-# +decorations+ and inline fields such as [K:G].
-_NON_MUSIC = re.compile(r'%.*$|"[^"]*"|![^!]*!|\+[^+\s]*\+|\[[A-Za-z]:[^\]]*\]', re.M)
-_BARLINE = re.compile(r"\[\||:*\|+\]?:*|::")
-_NOTE = re.compile(r"[A-Ga-g]")
-_REST = re.compile(r"[zx]")
-_BAR_REST = re.compile(r"Z(\d*)")
 _MIDI_ERROR = re.compile(r"^Error\b.*$", re.M)
-
-
-class UserError(Exception):
-    """A problem the user can fix; main() prints it as one line and exits 2."""
 
 
 # ---------------------------------------------------------------- ABC text, no tools
 
-def split_tunes(text):
-    """The tunes of an ABC text: each `X:` line up to the next (text before the first `X:`
-    is no tune), with trailing blank lines dropped."""
-    starts = [m.start() for m in _X_LINE.finditer(text)]
-    ends = starts[1:] + [len(text)]
-    return [text[a:b].rstrip() + "\n" for a, b in zip(starts, ends)]
-
-
-def header_field(tune, letter):
-    """The value of the tune's last header line `letter:` before the music, or None."""
-    value = None
-    for line in tune.split("\n"):
-        if line.startswith(letter + ":"):
-            value = line[2:].strip()
-        if line.startswith("K:") or (line.strip() and not _FIELD_LINE.match(line)
-                                     and not line.lstrip().startswith("%")):
-            break
-    return value
+def tune_texts(text):
+    """The texts of all tunes of an ABC text (abc_grammar.split_tunes), a last one cut off
+    by the end of the text included."""
+    return [tune["text"] for tune in abc_grammar.split_tunes(text)]
 
 
 def parse_key(field):
@@ -142,51 +125,79 @@ def parse_key(field):
 
 def tune_key(tune):
     """parse_key of the tune's `K:` header line (None without a usable one)."""
-    return parse_key(header_field(tune, "K"))
-
-
-def voice_music(tune):
-    """The music text of each voice, in order of appearance: an OrderedDict voice id ->
-    the voice's music lines joined. `[V:1]` starts a line of voice 1; a `V:1` line sends
-    the lines after it to voice 1; music before any voice belongs to voice "1". Comments,
-    chord symbols, decorations and inline fields are blanked out, line by line."""
-    lines = tune.split("\n")
-    start = next((i + 1 for i, line in enumerate(lines) if line.startswith("K:")), 0)
-    voices, current = collections.OrderedDict(), "1"
-    for line in lines[start:]:
-        if line.startswith("V:"):
-            current = (line[2:].split() or ["1"])[0]
-            continue
-        if _FIELD_LINE.match(line) or line.lstrip().startswith("%") or not line.strip():
-            continue
-        match = _INLINE_VOICE.match(line)
-        voice = match.group(1) if match else current
-        music = _NON_MUSIC.sub(" ", line[match.end():] if match else line)
-        voices.setdefault(voice, []).append(music)
-    return collections.OrderedDict((v, " ".join(parts)) for v, parts in voices.items())
-
-
-def count_bars(music):
-    """(bars, rest-only bars) of one voice's music: stretches between bar lines that hold a
-    note or a rest (a last unclosed one counts too); `Z4` counts as 4 bars of rest."""
-    bars = rest_bars = 0
-    for segment in _BARLINE.split(_NON_MUSIC.sub(" ", music)):
-        if _NOTE.search(segment):
-            bars += 1
-            continue
-        whole = _BAR_REST.search(segment)
-        if whole:
-            count = int(whole.group(1) or 1)
-            bars, rest_bars = bars + count, rest_bars + count
-        elif _REST.search(segment):
-            bars, rest_bars = bars + 1, rest_bars + 1
-    return bars, rest_bars
+    return parse_key(abc_grammar.header_fields(tune).get("K"))
 
 
 def voice_bars(tune):
-    """OrderedDict voice id -> [bars, rest-only bars]."""
-    return collections.OrderedDict((voice, list(count_bars(music)))
-                                   for voice, music in voice_music(tune).items())
+    """OrderedDict voice id -> [bars, rest-only bars], abc_grammar's bars of each music
+    line. A line belongs to its `[V:n]` voice, else to the voice of the last `V:` line above
+    it, else to voice "1". A bar that a line leaves open (no bar line at its end) and the
+    voice's next line closes counts once, as a rest bar only if both parts hold only rests."""
+    counts, open_rest, current = collections.OrderedDict(), {}, "1"
+    for line in abc_grammar.split_header(tune)[1]:
+        if line.startswith("V:"):
+            current = (line[2:].split() or [current])[0]
+        if not abc_grammar.music_lines([line]):
+            continue
+        voice = abc_grammar.line_voice(line) or current
+        count = counts.setdefault(voice, [0, 0])
+        for music, closing in abc_grammar.line_bars(line):
+            rest = abc_grammar.is_rest_bar(music)
+            if voice in open_rest:  # the rest of the bar the voice's last line left open
+                was_rest = open_rest.pop(voice)
+                count[1] -= 1 if was_rest and not rest else 0
+                rest = was_rest and rest
+            else:
+                count[0] += 1
+                count[1] += 1 if rest else 0
+            if closing is None:
+                open_rest[voice] = rest
+    return counts
+
+
+def voice_line_bars(tune):
+    """[(line text, [bar music, ...]), ...] of each `[V:n]` line of a tune, in order."""
+    body = abc_grammar.music_lines(abc_grammar.split_header(tune)[1])
+    return [(line.rstrip(), [music for music, _ in abc_grammar.line_bars(line)])
+            for line in body if abc_grammar.line_voice(line)]
+
+
+def bar_runs(tunes):
+    """Every run of consecutive bars (a tuple of bar texts) within a voice line of `tunes`."""
+    runs = set()
+    for tune in tunes:
+        for _, bars in voice_line_bars(tune):
+            runs.update(tuple(bars[i:j]) for i in range(len(bars))
+                        for j in range(i + 1, len(bars) + 1))
+    return runs
+
+
+def longest_copied_bars(tune, runs):
+    """The longest run of consecutive bars of one of the tune's voice lines that is, bar
+    for bar, a run of some reference voice line (`runs`: bar_runs of the reference)."""
+    best = 0
+    for _, bars in voice_line_bars(tune):
+        for i in range(len(bars)):
+            j = i + best + 1  # only a longer run matters
+            while j <= len(bars) and tuple(bars[i:j]) in runs:
+                best, j = j - i, j + 1
+    return best
+
+
+def copy_figures(tunes, reference_tunes):
+    """How much of `tunes` is copied from `reference_tunes`: voice_lines, novel_voice_lines
+    (the share of voice lines, as text, that no reference voice line equals),
+    longest_copied_bars (the max over the tunes of longest_copied_bars) and its per_tune
+    list."""
+    known = {line for tune in reference_tunes for line, _ in voice_line_bars(tune)}
+    lines = [line for tune in tunes for line, _ in voice_line_bars(tune)]
+    runs = bar_runs(reference_tunes)
+    per_tune = [longest_copied_bars(tune, runs) for tune in tunes]
+    return {"voice_lines": len(lines),
+            "novel_voice_lines": (sum(1 for line in lines if line not in known)
+                                  / float(len(lines)) if lines else None),
+            "longest_copied_bars": max(per_tune) if per_tune else None,
+            "longest_copied_bars_per_tune": per_tune}
 
 
 # ---------------------------------------------------------------- histograms, overlap
@@ -428,7 +439,8 @@ def histograms(notes, tonic, resolution):
 def tune_record(tune, midi_path, errors, key_method="key"):
     """Everything the set figures need from one tune, JSON-ready (see analyse_tunes)."""
     key = tune_key(tune)
-    record = {"title": header_field(tune, "T"), "key": header_field(tune, "K"),
+    fields = abc_grammar.header_fields(tune)
+    record = {"title": fields.get("T"), "key": fields.get("K"),
               "voice_bars": voice_bars(tune), "abc2midi_errors": errors, "midi": False}
     if midi_path is None:
         return record
@@ -487,6 +499,35 @@ def analyse_tunes(tunes, workers=4, key_method="key"):
                 for tune, (path, errors) in zip(tunes, converted)]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def cache_path_for(abc_path, sha256):
+    """Where the records of the ABC file `abc_path` (sha256: of its bytes) are cached: next to
+    it, metrics_cache_<first 16 hex digits>.json."""
+    return os.path.join(os.path.dirname(os.path.abspath(abc_path)),
+                        "metrics_cache_%s.json" % sha256[:16])
+
+
+def cached_records(tunes, sha256, cache_path, workers=4, key_method="key"):
+    """(analyse_tunes of `tunes`, True if they came from the cache). The JSON file
+    cache_path keeps them under the text's sha256 and the settings that shape a record, so
+    the next call with the same text reads them instead of running the tools again; a
+    cache that cannot be written costs only the cache."""
+    key = {"sha256": sha256, "tunes": len(tunes), "record_version": RECORD_VERSION,
+           "grid_per_quarter": GRID_PER_QUARTER, "key_method": key_method}
+    try:
+        with open(cache_path, encoding="utf-8") as f:
+            cached = json.load(f)
+        if cached.get("key") == key and len(cached.get("records", ())) == len(tunes):
+            return cached["records"], True
+    except (OSError, ValueError, AttributeError):
+        pass
+    records = analyse_tunes(tunes, workers, key_method)
+    try:
+        write_json_atomically(cache_path, {"key": key, "records": records})
+    except OSError:
+        pass
+    return records, False
 
 
 # ---------------------------------------------------------------- one set of tunes
@@ -648,7 +689,19 @@ def table_rows(sets, ceiling=None):
                for s in values]),
              ("tunes of %d to %d bars" % tuple(LENGTH_RANGE),
               [_fmt(s["bars"]["within_range"]) for s in values])]
-    return rows
+    return rows + copy_rows(values)
+
+
+def copy_rows(summaries):
+    """The rows of the copy_figures that some summaries hold (as `copies`)."""
+    if not any(s.get("copies") for s in summaries):
+        return []
+    cells = lambda key, fmt: [fmt(s["copies"][key]) if s.get("copies") else "-"  # noqa: E731
+                              for s in summaries]
+    return [("novel voice lines (held-out: against the other pieces)",
+             cells("novel_voice_lines", _fmt)),
+            ("longest verbatim copy, consecutive bars of a voice line",
+             cells("longest_copied_bars", lambda n: "-" if n is None else "%d" % n))]
 
 
 def markdown_table(sets, ceiling=None):
@@ -660,37 +713,6 @@ def markdown_table(sets, ceiling=None):
     lines += ["| %s | %s |" % (label, " | ".join(cells))
               for label, cells in table_rows(sets, ceiling)]
     return "\n".join(lines) + "\n"
-
-
-def _replace_into(path, write, suffix=""):
-    """Write through `write(tmp_path)` into a temporary file beside `path`, then rename it,
-    so a failed run leaves an earlier file whole."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=suffix,
-                                   dir=folder)
-    os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from others
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def write_text_atomically(path, text):
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-    _replace_into(path, write)
-
-
-def write_json_atomically(path, obj):
-    write_text_atomically(path, json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
 
 
 def plot_histograms(sets, path, title=None):
@@ -721,16 +743,22 @@ def plot_histograms(sets, path, title=None):
     if title:
         figure.suptitle(title)
     figure.tight_layout()
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = path + ".tmp.png"  # an earlier figure stays whole if this one fails
     try:
-        _replace_into(path, lambda tmp: figure.savefig(tmp, dpi=100, format="png"), ".png")
+        figure.savefig(tmp, dpi=100, format="png")
+        os.replace(tmp, path)
     finally:
         plt.close(figure)
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 # ---------------------------------------------------------------- command line
 
 def build_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = OneLineParser(description=__doc__.split("\n")[0])
     p.add_argument("files", nargs="+", metavar="FILE.abc", help="ABC tunes, one set a file")
     p.add_argument("--name", action="append", default=None,
                    help="a column name per FILE, in order (default: the file names)")
@@ -746,7 +774,6 @@ def build_parser():
     p.add_argument("--key_method", default="key", choices=KEY_METHODS,
                    help="music21's key estimate: 'key' is its default (Aarden-Essen); "
                    "none skips it, which saves ~1 s a tune (default %(default)s)")
-    p.error = lambda message: p.exit(2, "%s: error: %s\n" % (p.prog, message))
     return p
 
 
@@ -757,7 +784,7 @@ def read_tunes(path, what):
             text = f.read()
     except (OSError, UnicodeDecodeError) as e:
         raise UserError("cannot read %s %s (%s); give an ABC file" % (what, path, e))
-    tunes = split_tunes(text)
+    tunes = tune_texts(text)
     if not tunes:
         raise UserError("%s %s holds no tune (no line starts with X:)" % (what, path))
     return tunes

@@ -20,7 +20,7 @@ needs_tools = pytest.mark.skipif(bool(MISSING), reason=mm.dependencies_message(M
 
 def fixture_tunes():
     with open(FIXTURE, encoding="utf-8") as f:
-        return mm.split_tunes(f.read())
+        return mm.tune_texts(f.read())
 
 
 _RECORDS = {}
@@ -46,18 +46,56 @@ def test_key_field_gives_tonic_pitch_class_and_mode(field, key):
     assert mm.parse_key(field) == key
 
 
-def test_tunes_split_on_x_lines_and_header_fields_are_read():
+def test_tunes_split_on_x_lines_and_their_keys_are_read():
     tunes = fixture_tunes()
     assert len(tunes) == 2
-    assert [mm.header_field(t, "K") for t in tunes] == ["G", "Gm"]
-    assert mm.header_field(tunes[1], "T") == "Rests, ending on D"
+    assert [mm.tune_key(t) for t in tunes] == [(7, "major"), (7, "minor")]
 
 
 def test_bars_and_rest_only_bars_are_counted_per_voice():
     assert mm.voice_bars(fixture_tunes()[1]) == {"1": [3, 1], "2": [3, 2]}
-    # A "chord symbol", a !decoration!, an inline field and a bar carried to the next line.
-    tune = "X:1\nK:G\nV:1\n\"G\"!trill!G2 [K:D]z2|z4|G2 % a comment\nz2|Z2|\n"
-    assert mm.voice_bars(tune) == {"1": [5, 3]}
+    # A "chord symbol", a !decoration!, an inline field and a bar carried to the next line,
+    # under a V: line: 4 bars, of which z4 and z2|z2 hold only rests.
+    tune = "X:1\nK:G\nV:1\n\"G\"!trill!G2 [K:D]z2|z4|G2 % a comment\nz2|z2|\n"
+    assert mm.voice_bars(tune) == {"1": [4, 2]}
+    assert mm.voice_bars("X:1\nK:G\n[V:1]z2\n[V:1]z2|G2|\n") == {"1": [2, 1]}
+    assert mm.voice_bars("X:1\nK:G\n[V:1]z2\n[V:1]G2|G2|\n") == {"1": [2, 0]}
+
+
+def test_longest_copy_counts_consecutive_bars_of_one_voice_line_found_in_the_reference():
+    corpus = ["X:1\nK:G\n[V:1]A2|B2|c2|d2|\n[V:2]G,2|G,2|D,2|G,2|]\n"]
+    runs = mm.bar_runs(corpus)
+    assert ("B2", "c2", "d2") in runs and ("d2", "G,2") not in runs  # not across lines
+    # Voice 1 copies B2 c2 (2 bars), voice 2 G,2 D,2 G,2 (3); d2 G,2 would span two lines.
+    tune = "X:2\nK:G\n[V:1]e2|B2|c2|e2|\n[V:2]d2|G,2|D,2|G,2|]\n"
+    assert mm.longest_copied_bars(tune, runs) == 3  # G,2 D,2 G,2 of voice 2
+    assert mm.longest_copied_bars(corpus[0], runs) == 4
+    assert mm.longest_copied_bars("X:3\nK:G\n[V:1]e2|f2|\n", runs) == 0
+    figures = mm.copy_figures([tune, corpus[0]], corpus)
+    assert figures["longest_copied_bars_per_tune"] == [3, 4]
+    assert figures["longest_copied_bars"] == 4
+    assert figures["voice_lines"] == 4 and figures["novel_voice_lines"] == 0.5
+
+
+def test_corpus_records_are_computed_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    calls = []
+
+    def analyse(tunes, workers, key_method):
+        calls.append(len(tunes))
+        return [{"title": "tune %d" % k, "voice_bars": {"1": [4, 1]}} for k in range(len(tunes))]
+
+    monkeypatch.setattr(mm, "analyse_tunes", analyse)
+    tunes = fixture_tunes()
+    path = mm.cache_path_for(str(tmp_path / "corpus.abc"), "ab" * 32)
+    assert path == str(tmp_path / ("metrics_cache_%s.json" % ("ab" * 8)))
+    first, reused = mm.cached_records(tunes, "ab" * 32, path, key_method=None)
+    assert not reused and calls == [2]
+    again, reused = mm.cached_records(tunes, "ab" * 32, path, key_method=None)
+    assert reused and calls == [2] and again == first
+    # Another text, or another key method, is measured again.
+    assert not mm.cached_records(tunes, "cd" * 32, path, key_method=None)[1]
+    assert not mm.cached_records(tunes, "cd" * 32, path, key_method="key")[1]
+    assert calls == [2, 2, 2]
 
 
 def test_overlap_of_a_histogram_with_itself_is_one_and_with_a_disjoint_one_zero():
