@@ -10,18 +10,34 @@ lines (not verbatim in the corpus), the longest copy, and the model's bits per c
 the pieces training never saw (train.py's --val_pieces). The report goes to --report
 (SAVE_DIR/evaluation.json).
 
+Then the music metrics (bach/music_metrics.py, unless --no_metrics), computed the same way
+for the complete sampled tunes ("model"), the corpus and its held-out pieces (the corpus
+tunes whose X: lines train.py's --val_pieces kept out of training): MusPy's metrics, time
+with two or more pitches sounding, rest-only bars, the tonic in the bass at the end,
+music21's key estimate, Yang & Lerch histogram overlaps with the corpus beside the corpus
+halves' ceiling, tune lengths, novel voice lines and the longest copy in consecutive bars
+of a voice line (the held-out pieces: against the corpus's other pieces). They go into the
+report (`metrics`), a Markdown table (metrics.md) and a figure of the three histograms
+(metrics.png) beside it. The corpus's records are cached next to it, keyed by its sha256
+(metrics_cache_<sha>.json). They need abc2midi, muspy and music21; without them one line
+says so and the rest runs.
+
     python bach/evaluate.py --save_dir save_best
     python bach/evaluate.py --save_dir save_best --tunes 10 --render samples/best
 """
 import argparse
+import collections
+import hashlib
 import math
 import os
 import sys
 import time
 
 import abc_grammar
+import music_metrics
 from sample import add_sampling_flags, sampling_settings
-from utils import OneLineParser, UserError, load_save_dir, write_json_atomically
+from utils import (OneLineParser, UserError, load_save_dir, write_json_atomically,
+                   write_text_atomically)
 
 DEFAULT_CORPUS = os.path.join("data", "bach", "original.txt")
 
@@ -45,26 +61,30 @@ def build_parser():
     p.add_argument("--report", default=None, help="JSON report (default SAVE_DIR/evaluation.json)")
     p.add_argument("--render", metavar="DIR", default=None,
                    help="also write the tunes' sample.abc, MIDI, SVG and PNG scores to DIR")
+    p.add_argument("--no_metrics", action="store_true",
+                   help="skip the music metrics (MusPy, music21, histogram overlaps)")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
     return p
 
 
 def heldout_bpc(tf, config, ckpt):
-    """Bits per character on the pieces the model never trained on, or None when it was
-    trained without --val_pieces (or its input.txt is gone)."""
+    """(bits per character on the pieces the model never trained on, what they are, their
+    X: lines). The bits are None when it was trained without --val_pieces (or its input.txt
+    is gone, or the pieces are shorter than one sequence)."""
     from model import Model
     from utils import TextLoader
     val_pieces = int(config.get("val_pieces") or 0)
     if not val_pieces:
-        return None, "trained without --val_pieces: no held-out pieces"
+        return None, "trained without --val_pieces: no held-out pieces", []
     try:
         loader = TextLoader(config["data_dir"], int(config["batch_size"]),
                             int(config["seq_length"]), val_pieces=val_pieces, verbose=False,
                             keys=int(config.get("keys", 1)))
     except UserError as e:
-        return None, "held-out pieces not available (%s)" % e
+        return None, "held-out pieces not available (%s)" % e, []
+    names = list(loader.val_piece_names)
     if not loader.val_num_batches:
-        return None, "held-out text shorter than one sequence"
+        return None, "held-out text shorter than one sequence", names
     graph = tf.Graph()
     with graph.as_default():
         model = Model(argparse.Namespace(**config))
@@ -77,7 +97,7 @@ def heldout_bpc(tf, config, ckpt):
                 feed.update(model.state_feed(state))
                 loss, state = sess.run([model.cost, model.final_state], feed)
                 total += loss
-    return float(total / loader.val_num_batches / math.log(2)), ", ".join(loader.val_piece_names)
+    return float(total / loader.val_num_batches / math.log(2)), ", ".join(names), names
 
 
 def sample_tunes(tf, config, chars, ckpt, count, num, prime, first_seed, temperature,
@@ -98,7 +118,9 @@ def sample_tunes(tf, config, chars, ckpt, count, num, prime, first_seed, tempera
     return samples, [abc_grammar.first_complete_tune(s) for s in samples], stats
 
 
-def evaluate(args):
+def checked_inputs(args):
+    """(config, chars, checkpoint, corpus text or None) once the flags, the save folder,
+    the corpus and the ABC tools are found good; a UserError otherwise."""
     import check_abc
     config, chars, ckpt = load_save_dir(args.save_dir)
     if args.checkpoint:
@@ -114,6 +136,13 @@ def evaluate(args):
     missing = check_abc.missing_tools()
     if missing:
         raise UserError(check_abc.missing_tools_message(missing))
+    return config, chars, ckpt, corpus
+
+
+def evaluate(args):
+    import check_abc
+    config, chars, ckpt, corpus = checked_inputs(args)
+    metrics_missing = [] if args.no_metrics else music_metrics.missing_dependencies()
     sampling_settings(args, config)
     temperature, sampling_type, sampler = args.temperature, args.sample, args.sampler
     if sampler == "loop":  # the same draws as graph, only slower
@@ -126,7 +155,7 @@ def evaluate(args):
                                          args.prime, args.first_seed, temperature,
                                          sampling_type, sampler)
     sample_s = time.time() - start
-    bpc, heldout = heldout_bpc(tf, config, ckpt)
+    bpc, heldout, heldout_names = heldout_bpc(tf, config, ckpt)
     complete = [t + "\n" for t in tunes if t is not None]  # + blank line: judged complete
     seeds = [args.first_seed + k for k, t in enumerate(tunes) if t is not None]
     if args.render:
@@ -157,7 +186,53 @@ def evaluate(args):
         "heldout_bpc": bpc, "heldout": heldout, "sampling_seconds": round(sample_s, 2),
         "check": report,
     }
+    result["metrics"] = (
+        {"skipped": "--no_metrics"} if args.no_metrics else
+        {"skipped": music_metrics.dependencies_message(metrics_missing)} if metrics_missing
+        else music_report(complete, corpus, args.corpus, heldout_names))
     return result
+
+
+def music_report(tunes, corpus_text, corpus_path, heldout_names, workers=2):
+    """music_metrics' report of the sampled tunes ("model") beside the corpus and its
+    held-out pieces, with copy figures; the corpus's records come from its cache."""
+    corpus_tunes = music_metrics.tune_texts(corpus_text or "")
+    if not corpus_tunes:
+        return {"skipped": "no corpus to compare with (--corpus)"}
+    sha256 = hashlib.sha256(corpus_text.encode("utf-8")).hexdigest()
+    cache = music_metrics.cache_path_for(corpus_path, sha256)
+    corpus_records, reused = music_metrics.cached_records(corpus_tunes, sha256, cache,
+                                                          workers)
+    held = set(name.strip() for name in heldout_names)
+    is_held = [t.split("\n", 1)[0].strip() in held for t in corpus_tunes]
+    named = collections.OrderedDict([("corpus", corpus_records)])
+    if any(is_held):
+        named["held-out"] = [r for r, h in zip(corpus_records, is_held) if h]
+    named["model"] = music_metrics.analyse_tunes(tunes, workers)
+    report = music_metrics.report_from_records(named, "corpus")
+    report["sets"]["model"]["copies"] = music_metrics.copy_figures(tunes, corpus_tunes)
+    if any(is_held):
+        pieces = [[t for t, h in zip(corpus_tunes, is_held) if h == side]
+                  for side in (True, False)]
+        report["sets"]["held-out"]["copies"] = music_metrics.copy_figures(*pieces)
+    report["per_tune"] = {"model": named["model"]}  # the corpus's are in the cache
+    report["corpus_cache"] = {"path": cache, "reused": reused}
+    report["heldout_pieces"] = [t.split("\n", 1)[0].strip()
+                                for t, h in zip(corpus_tunes, is_held) if h]
+    return report
+
+
+def write_metrics(metrics, folder):
+    """metrics.md (the table) and metrics.png (the histograms) in `folder`; their paths."""
+    table_path = os.path.join(folder, "metrics.md")
+    figure_path = os.path.join(folder, "metrics.png")
+    try:
+        write_text_atomically(table_path, music_metrics.markdown_table(metrics["sets"],
+                                                                       metrics["ceiling"]))
+        music_metrics.plot_histograms(metrics["sets"], figure_path)
+    except OSError as e:
+        raise UserError("cannot write %s (%s)" % (folder, e.strerror or e))
+    return table_path, figure_path
 
 
 def rest_bar_fraction(abc_text):
@@ -211,6 +286,27 @@ def summary_lines(r):
     return lines
 
 
+def metrics_lines(metrics):
+    """The music metrics as printed: one line when skipped, else the Markdown table (metric
+    | corpus | held-out | model), the ceiling's origin and where the outputs went."""
+    if "sets" not in metrics:
+        why = metrics["skipped"]
+        return [why if why.startswith("music metrics") else "music metrics: skipped (%s)" % why]
+    lines = ["", "music metrics (held-out pieces: %s):"
+             % (", ".join(metrics["heldout_pieces"]) or "none")]
+    lines += music_metrics.markdown_table(metrics["sets"], metrics["ceiling"]).splitlines()
+    ceiling, cache = metrics["ceiling"], metrics["corpus_cache"]
+    if ceiling:
+        lines.append("ceiling: the mean overlap of the corpus's halves over %d random splits "
+                     "of its %d tunes (seed %d)"
+                     % (ceiling["splits"], ceiling["tunes"], ceiling["seed"]))
+    lines.append("corpus records: %s %s" % ("read from" if cache["reused"] else "cached in",
+                                            cache["path"]))
+    if metrics.get("outputs"):
+        lines.append("metrics: %s, %s" % tuple(metrics["outputs"]))
+    return lines
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -225,6 +321,9 @@ def main(argv=None):
             raise UserError("--render %s is a file, not a folder" % args.render)
         result = evaluate(args)
         report_path = args.report or os.path.join(args.save_dir, "evaluation.json")
+        if "sets" in result["metrics"]:
+            result["metrics"]["outputs"] = write_metrics(
+                result["metrics"], os.path.dirname(os.path.abspath(report_path)))
         try:
             write_json_atomically(report_path, result)
         except OSError as e:
@@ -232,7 +331,7 @@ def main(argv=None):
     except UserError as e:
         sys.stderr.write("error: %s\n" % e)
         sys.exit(2)
-    for line in summary_lines(result):
+    for line in summary_lines(result) + metrics_lines(result["metrics"]):
         print(line)
     print("report: %s" % report_path)
     if args.render:
