@@ -22,14 +22,17 @@ def build_parser():
     p.add_argument("-n", type=int, default=1000, help="characters per sample (default %(default)s)")
     p.add_argument("--repeats", type=int, default=3, help="timed runs of each, best kept")
     p.add_argument("--sample", type=int, default=1, choices=(0, 1, 2, 3), help="sampling type")
+    p.add_argument("--cell", choices=("basic", "block"), default=None,
+                   help="LSTM cell the model runs (train.py's --cell; default: the model's own, "
+                        "basic for the untrained one)")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
     return p
 
 
-def untrained(tf, model_cls, rnn_size=64, num_layers=1, vocab_size=60):
+def untrained(tf, model_cls, rnn_size=64, num_layers=1, vocab_size=60, cell="basic"):
     chars = [chr(ord("!") + i) for i in range(vocab_size)]
     args = argparse.Namespace(rnn_size=rnn_size, num_layers=num_layers, vocab_size=vocab_size,
-                              batch_size=1, seq_length=1, grad_clip=5.0)
+                              batch_size=1, seq_length=1, grad_clip=5.0, cell=cell)
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(0)
@@ -65,17 +68,20 @@ def main(argv=None):
     except UserError:
         ckpt = None
     if ckpt:
+        if args.cell:
+            config["cell"] = args.cell
         try:
             model, sess = sample_script.load_model(tf, config, chars, ckpt, "graph")
         except UserError as e:
             sys.stderr.write("error: %s\n" % e)
             sys.exit(2)
-        print("model: %s (rnn_size %s, num_layers %s, %d characters)"
-              % (ckpt, config["rnn_size"], config["num_layers"], len(chars)))
+        print("model: %s (rnn_size %s, num_layers %s, %d characters, %s cell)"
+              % (ckpt, config["rnn_size"], config["num_layers"], len(chars),
+                 config.get("cell", "basic")))
     else:
-        model, sess, chars = untrained(tf, Model)
-        print("model: untrained, rnn_size 64, num_layers 1, 60 characters (no checkpoint in %s)"
-              % args.save_dir)
+        model, sess, chars = untrained(tf, Model, cell=args.cell or "basic")
+        print("model: untrained, rnn_size 64, num_layers 1, 60 characters, %s cell (no "
+              "checkpoint in %s)" % (args.cell or "basic", args.save_dir))
     vocab = {c: i for i, c in enumerate(chars)}
     prime = chars[0]
     import numpy as np
