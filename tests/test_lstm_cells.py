@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -53,9 +54,10 @@ def call(main, argv):
     return out.getvalue(), code
 
 
-def train_here(base, cell, *extra):
-    """A tiny model trained for one epoch in this process with --cell `cell`: its save dir."""
-    data_dir, save_dir = os.path.join(base, "data"), os.path.join(base, "save_" + cell)
+def train_here(base, cell, save_dir=None, extra=()):
+    """A tiny model trained for one epoch in this process with --cell `cell`: its save dir
+    and what train.py printed."""
+    data_dir, save_dir = os.path.join(base, "data"), save_dir or os.path.join(base, "save_" + cell)
     if not os.path.isdir(data_dir):
         os.makedirs(data_dir)
         with open(os.path.join(data_dir, "input.txt"), "w", encoding="utf-8") as f:
@@ -64,12 +66,12 @@ def train_here(base, cell, *extra):
         "--data_dir", data_dir, "--save_dir", save_dir, "--log_dir", os.path.join(base, "logs"),
         "--cell", cell, "--seed", "0"] + TINY + list(extra))
     assert code == 0, stdout
-    return save_dir
+    return save_dir, stdout
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """One tiny model trained with each cell, on the same data."""
+    """One tiny model trained with each cell, on the same data: {cell: (save dir, stdout)}."""
     base = str(tmp_path_factory.mktemp("cells"))
     return {cell: train_here(base, cell) for cell in lstm_cells.CELLS}
 
@@ -177,8 +179,10 @@ def test_an_unknown_cell_kind_is_refused():
 # ------------------------------------------------------------- train.py --cell, checkpoints
 
 
-def test_train_stores_the_cell_and_learns_with_either(trained):
-    for cell, save_dir in trained.items():
+def test_train_learns_with_either_cell_and_stores_which(trained):
+    for cell, (save_dir, stdout) in trained.items():
+        losses = [float(x) for x in re.findall(r"train_loss = ([0-9.]+)", stdout)]
+        assert len(losses) > 20 and np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.5, (cell, losses)
         with open(os.path.join(save_dir, "config.json"), encoding="utf-8") as f:
             assert json.load(f)["cell"] == cell
 
@@ -186,7 +190,7 @@ def test_train_stores_the_cell_and_learns_with_either(trained):
 def test_a_checkpoint_trained_with_one_cell_samples_with_the_other(trained, tmp_path):
     """The chapter's loop sampler runs the cell; the in-graph sampler runs neither cell but
     reads the same variables by name: all of them take the same most likely path."""
-    for trained_with, save_dir in trained.items():
+    for trained_with, (save_dir, _) in trained.items():
         graph = sample_here(save_dir, sampler="graph")
         for cell in lstm_cells.CELLS:
             copy = with_cell(save_dir, cell, str(tmp_path / (trained_with + "_as_" + cell)))
@@ -194,9 +198,10 @@ def test_a_checkpoint_trained_with_one_cell_samples_with_the_other(trained, tmp_
 
 
 def test_init_from_may_change_the_cell(trained, tmp_path):
-    base = os.path.dirname(trained["basic"])
-    resumed = train_here(base, "block", "--init_from", trained["basic"],
-                         "--save_dir", str(tmp_path / "resumed"))
+    basic_dir = trained["basic"][0]
+    resumed, stdout = train_here(os.path.dirname(basic_dir), "block", str(tmp_path / "resumed"),
+                                 ["--init_from", basic_dir])
+    assert "resuming from" in stdout
     with open(os.path.join(resumed, "config.json"), encoding="utf-8") as f:
         assert json.load(f)["cell"] == "block"
 
@@ -223,7 +228,7 @@ def run_other(*args):
 def test_checkpoints_cross_cells_and_tensorflow_lines(trained, tmp_path):
     """Trained here with the block cell, sampled there with each cell; trained there with
     the block cell, sampled here with each: the same most likely path everywhere."""
-    block_here = trained["block"]
+    block_here = trained["block"][0]
     expected = sample_here(block_here)
     for cell in lstm_cells.CELLS:
         copy = with_cell(block_here, cell, str(tmp_path / ("here_as_" + cell)))
