@@ -6,10 +6,12 @@ or random characters if it is missing. First each trains --loss_steps steps (100
 same initial weights, and its loss then is printed: the fused cell must learn what the basic
 one learns. Then timed rounds alternate between the cells, their order swapped every round;
 graph building and one warm-up step are left out. Medians of the rounds' characters per
-second are printed, the ratio block/basic last.
+second are printed, the ratio block/basic last. On a machine others load, the wall clock
+swings from round to round; --threads 1 --clock cpu counts this process' CPU time instead.
 
     python bach/bench_train.py
     python bach/bench_train.py --rounds 7 --steps 40
+    python bach/bench_train.py --threads 1 --clock cpu
 """
 import argparse
 import os
