@@ -27,6 +27,9 @@ def build_parser():
     p.add_argument("--repeats", type=int, default=3, help="timed runs of each, best kept")
     p.add_argument("--sample", type=int, default=1, choices=(0, 1, 2, 3), help="sampling type")
     p.add_argument("--tunes", type=int, default=5, help="tunes for the structured sampler")
+    p.add_argument("--cell", choices=("basic", "block"), default=None,
+                   help="LSTM cell the model runs (train.py's --cell; default: the model's own, "
+                        "basic for the untrained one)")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
     return p
 
@@ -35,12 +38,12 @@ def build_parser():
 CORPUS_CHARS = "\n '(,-./0123456789:=ABCDEFGJKLMQSTVX[]^_abcdefghilmnorstz|"
 
 
-def untrained(tf, rnn_size=64, num_layers=1):
+def untrained(tf, rnn_size=64, num_layers=1, cell="basic"):
     from model import Model
     from sampling import GraphSampler
     chars = list(CORPUS_CHARS)
     args = argparse.Namespace(rnn_size=rnn_size, num_layers=num_layers, vocab_size=len(chars),
-                              batch_size=1, seq_length=1, grad_clip=5.0)
+                              batch_size=1, seq_length=1, grad_clip=5.0, cell=cell)
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(0)
@@ -94,17 +97,20 @@ def main(argv=None):
     except UserError:
         ckpt = None
     if ckpt:
+        if args.cell:
+            config["cell"] = args.cell
         try:
             loaded = sample_script.load_model(tf, config, chars, ckpt, "graph")
         except UserError as e:
             sys.stderr.write("error: %s\n" % e)
             sys.exit(2)
-        print("model: %s (rnn_size %s, num_layers %s, %d characters)"
-              % (ckpt, config["rnn_size"], config["num_layers"], len(chars)))
+        print("model: %s (rnn_size %s, num_layers %s, %d characters, %s cell)"
+              % (ckpt, config["rnn_size"], config["num_layers"], len(chars),
+                 config.get("cell", "basic")))
     else:
-        loaded, chars = untrained(tf)
-        print("model: untrained, rnn_size 64, num_layers 1, %d characters (no checkpoint in %s)"
-              % (len(chars), args.save_dir))
+        loaded, chars = untrained(tf, cell=args.cell or "basic")
+        print("model: untrained, rnn_size 64, num_layers 1, %d characters, %s cell (no "
+              "checkpoint in %s)" % (len(chars), args.cell or "basic", args.save_dir))
     model, sess, graph_sampler = loaded
     vocab = {c: i for i, c in enumerate(chars)}
     prime = chars[0]

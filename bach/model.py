@@ -5,10 +5,9 @@ the TensorFlow line, so checkpoints move between them:
 rnnlm/embedding, rnnlm/softmax_w, rnnlm/softmax_b,
 rnnlm/multi_rnn_cell/cell_<i>/basic_lstm_cell/{kernel,bias}.
 """
-import warnings
-
 import numpy as np
 
+from lstm_cells import make_lstm_cell
 from tfcompat import tf_v1
 
 tf = tf_v1()
@@ -38,8 +37,8 @@ def rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
 def sequence_loss_by_example(logits, targets, weights):
     """tf.contrib.legacy_seq2seq.sequence_loss_by_example: the weighted cross-entropy of each
     example, averaged over the time steps."""
-    crossent = [w * tf.nn.sparse_softmax_cross_entropy_with_logits(labels=t, logits=l)
-                for l, t, w in zip(logits, targets, weights)]
+    crossent = [w * tf.nn.sparse_softmax_cross_entropy_with_logits(labels=t, logits=lg)
+                for lg, t, w in zip(logits, targets, weights)]
     return tf.add_n(crossent) / (tf.add_n(weights) + 1e-12)
 
 
@@ -60,10 +59,9 @@ class Model():
 
         # One cell object per layer: the chapter's [cell] * num_layers shares a single cell,
         # which TF 1.x rejects and TF 2.x with tf-keras turns into tied weights.
-        with warnings.catch_warnings():  # TF 2.x: "BasicLSTMCell is deprecated": known
-            warnings.simplefilter("ignore")
-            cells = [tf.nn.rnn_cell.BasicLSTMCell(args.rnn_size, state_is_tuple=True)
-                     for _ in range(args.num_layers)]
+        # Either cell kind holds the same variables (lstm_cells.py); checkpoints move freely.
+        cells = [make_lstm_cell(getattr(args, "cell", "basic"), args.rnn_size)
+                 for _ in range(args.num_layers)]
         self.cell = cell = tf.nn.rnn_cell.MultiRNNCell(cells, state_is_tuple=True)
 
         self.input_data = tf.placeholder(tf.int32, [batch_size, seq_length], name="input_data")

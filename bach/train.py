@@ -44,6 +44,10 @@ def build_parser():
     p.add_argument("--log_dir", default="logs", help="TensorBoard summaries (default %(default)s)")
     p.add_argument("--rnn_size", type=int, default=64, help="LSTM units (default %(default)s)")
     p.add_argument("--num_layers", type=int, default=1, help="LSTM layers (default %(default)s)")
+    p.add_argument("--cell", choices=("basic", "block"), default="basic",
+                   help="LSTM cell: 'basic' is the chapter's BasicLSTMCell, 'block' the same "
+                        "cell as one fused op a step; both hold the same variables, so "
+                        "checkpoints move between them (default %(default)s)")
     p.add_argument("--batch_size", type=int, default=50,
                    help="sequences per batch (default %(default)s)")
     p.add_argument("--seq_length", type=int, default=50,

@@ -1,0 +1,51 @@
+"""The model's LSTM cells: the chapter's BasicLSTMCell, or the same cell run as one fused op.
+
+Both hold the same variables under the same names and shapes,
+.../basic_lstm_cell/kernel [input + units, 4 units] and .../basic_lstm_cell/bias [4 units],
+with the gates in the same order (input, candidate, forget, output) and the forget bias
+(1.0) added at run time, so a checkpoint trained with one cell loads into the other.
+
+The fused cell runs TensorFlow's BlockLSTM op over a sequence of one step: it is in core
+TensorFlow on both lines (1.15 and 2.x) and, unlike LSTMBlockCell, has its gradient
+registered there, so the tf.compat.v1 graph trains with tf.gradients on both.
+"""
+import warnings
+
+from tfcompat import tf_v1
+
+tf = tf_v1()
+
+CELLS = ("basic", "block")
+
+
+class BlockLSTMCell(tf.nn.rnn_cell.BasicLSTMCell):
+    """BasicLSTMCell's variables (its build), one BlockLSTM op per step instead of a dozen."""
+
+    def __init__(self, num_units):
+        # The name fixes the variable scope to BasicLSTMCell's default one.
+        super(BlockLSTMCell, self).__init__(num_units, forget_bias=1.0, state_is_tuple=True,
+                                            name="basic_lstm_cell")
+
+    def call(self, inputs, state):
+        c, h = state
+        no_peephole = tf.zeros([self._num_units], dtype=inputs.dtype)
+        fused = tf.raw_ops.BlockLSTM(
+            seq_len_max=tf.constant(1, dtype=tf.int64), x=tf.expand_dims(inputs, 0),
+            cs_prev=c, h_prev=h, w=self._kernel, wci=no_peephole, wcf=no_peephole,
+            wco=no_peephole, b=self._bias, forget_bias=self._forget_bias,
+            cell_clip=-1.0,  # the op clips the cell state at 3 unless told not to
+            use_peephole=False)
+        new_c, new_h = tf.squeeze(fused.cs, [0]), tf.squeeze(fused.h, [0])
+        return new_h, tf.nn.rnn_cell.LSTMStateTuple(new_c, new_h)
+
+
+def make_lstm_cell(kind, num_units):
+    """An LSTM cell of `num_units`: kind 'basic' (the chapter's) or 'block' (fused)."""
+    if kind not in CELLS:
+        raise ValueError("unknown cell %r: choose one of %s" % (kind, ", ".join(CELLS)))
+    with warnings.catch_warnings():  # TF 2.x: "BasicLSTMCell is deprecated": known
+        warnings.simplefilter("ignore")
+        if kind == "block":
+            return BlockLSTMCell(num_units)
+        return tf.nn.rnn_cell.BasicLSTMCell(num_units, state_is_tuple=True)
+
