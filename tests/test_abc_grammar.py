@@ -105,3 +105,22 @@ def test_count_bars(line, bars):
 
 def test_count_rest_bars():
     assert grammar.count_bars("[V:1]z6|G2 z4|z2 x4|Z|", rests_only=True) == 3
+
+
+def test_keys_and_their_signatures():
+    assert grammar.key_signature("G") == dict(zip("CDEFGAB", (0, 0, 0, 1, 0, 0, 0)))
+    assert grammar.key_signature("Gm") == dict(zip("CDEFGAB", (0, 0, -1, 0, 0, 0, -1)))
+    assert grammar.key_signature("F#m") == dict(zip("CDEFGAB", (1, 0, 0, 1, 1, 0, 0)))
+    assert [grammar.transposed_key("G", s, t) for s, t in ((1, 2), (-1, -2), (2, 3), (-2, -3))] \
+        == ["A", "F", "Bb", "E"]
+    assert grammar.transposed_key("Gm", 2, 3) == "Bbm"
+
+
+def test_a_transposed_tune_sounds_a_tone_higher_and_comes_back_the_same():
+    tune = TUNE.replace("d>c B2 (3ABc", "^d>c B2 (3ABc")
+    up = grammar.transpose_tune(tune, 1, 2)
+    assert "K:A\n" in up and "[V:1]|:A2 c2 e2|d2 B2 G2-|G2 A2 e2-|" in up
+    assert "[V:2]|:A,4 C2|B,4 E2-|E2 A,2 A,2|" in up  # B, a tone up is C (C sharp in A)
+    assert "^e>d c2 (3Bcd" in up  # d sharp -> e sharp, which A major does not imply
+    assert grammar.transpose_tune(up, -1, -2) == tune
+    assert grammar.structure_problems(up) == []
