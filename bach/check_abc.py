@@ -21,7 +21,6 @@ Tunes begin and end as abc_grammar.tune_spans says; a last tune cut off by the e
 text is reported as truncated and left out of every figure. Text before the first `X:` is
 not a tune.
 """
-import argparse
 import concurrent.futures
 import functools
 import json
@@ -101,9 +100,9 @@ def parse_tune(tune_text):
         "x": header.get("X"),
         "title": header.get("T"),
         "body": "\n".join(body),
-        "voice_lines": [l.rstrip() for l in music if abc_grammar.line_voice(l)],
-        "bars": sum(abc_grammar.count_bars(l) for l in music),
-        "rest_bars": sum(abc_grammar.count_bars(l, rests_only=True) for l in music),
+        "voice_lines": [ln.rstrip() for ln in music if abc_grammar.line_voice(ln)],
+        "bars": sum(abc_grammar.count_bars(ln) for ln in music),
+        "rest_bars": sum(abc_grammar.count_bars(ln, rests_only=True) for ln in music),
         "structure": abc_grammar.structure_problems(tune_text),
     }
 
@@ -169,7 +168,7 @@ def longest_copy(text, corpus_text):
 
 
 def corpus_voice_lines(corpus_text):
-    return {l.rstrip() for l in corpus_text.split("\n") if l.startswith("[V:")}
+    return {ln.rstrip() for ln in corpus_text.split("\n") if ln.startswith("[V:")}
 
 
 # ---------------------------------------------------------------- the tools
@@ -392,13 +391,13 @@ def _rule_counts(checked):
 
 
 def _novelty(complete_parsed, corpus_text):
-    lines = [l for _, p in complete_parsed for l in p["voice_lines"]]
+    lines = [ln for _, p in complete_parsed for ln in p["voice_lines"]]
     result = {"voice_lines": len(lines), "novel_voice_lines": None, "novel_lines": None,
               "longest_copy": None, "longest_copy_text": None, "longest_body_copy": None}
     if corpus_text is None:
         return result
     known = corpus_voice_lines(corpus_text)
-    novel = sum(1 for l in lines if l not in known)
+    novel = sum(1 for ln in lines if ln not in known)
     best, best_body = "", ""
     for tune, parsed in complete_parsed:
         copy = longest_copy(tune["text"], corpus_text)

@@ -45,8 +45,10 @@ def generate(text, count=1000, seed=0):
 def main(argv=None):
     parser = OneLineParser(description=__doc__.split("\n")[0])
     parser.add_argument("--input", default=DEFAULT_INPUT, help="ABC corpus (default %(default)s)")
-    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="training text (default %(default)s)")
-    parser.add_argument("--count", type=int, default=1000, help="pieces to draw (default %(default)s)")
+    parser.add_argument("--output", default=DEFAULT_OUTPUT,
+                        help="training text (default %(default)s)")
+    parser.add_argument("--count", type=int, default=1000,
+                        help="pieces to draw (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
                         help="random seed, so the data set is reproducible (default %(default)s)")
     args = parser.parse_args(argv)

@@ -47,7 +47,8 @@ def build_parser():
     p.add_argument("-n", type=int, default=1000,
                    help="characters to sample; the structured sampler finishes the tune it "
                         "is in (default %(default)s)")
-    p.add_argument("--prime", default="X:1\\n", help="start text, escapes understood (default %(default)s)")
+    p.add_argument("--prime", default="X:1\\n",
+                   help="start text, escapes understood (default %(default)s)")
     add_sampling_flags(p)
     p.add_argument("--seed", type=int, default=None, help="makes the sample reproducible")
     p.add_argument("--output", default=None, help="also write the sample to this file")
@@ -143,7 +144,8 @@ def render(text, out_dir, config):
         sys.stderr.write(line + "\n")
     valid = report.get("valid_tunes") or 0
     sys.stderr.write("rendered to %s: sample.abc, report.json%s\n" % (
-        out_dir, "" if missing else ", MIDI and score of %d valid tune%s" % (valid, "s"[valid == 1:])))
+        out_dir, "" if missing else
+        ", MIDI and score of %d valid tune%s" % (valid, "s"[valid == 1:])))
     return report
 
 

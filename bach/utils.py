@@ -317,8 +317,10 @@ class TextLoader():
         n = self.val_num_batches * rows * self.seq_length
         xdata = self.val_tensor[:n].reshape(rows, -1)
         ydata = self.val_tensor[1:n + 1].reshape(rows, -1)
-        self.val_x_batches = [np.ascontiguousarray(b) for b in np.split(xdata, self.val_num_batches, 1)]
-        self.val_y_batches = [np.ascontiguousarray(b) for b in np.split(ydata, self.val_num_batches, 1)]
+        self.val_x_batches = [np.ascontiguousarray(b)
+                              for b in np.split(xdata, self.val_num_batches, 1)]
+        self.val_y_batches = [np.ascontiguousarray(b)
+                              for b in np.split(ydata, self.val_num_batches, 1)]
 
     def next_batch(self):
         x, y = self.x_batches[self.pointer], self.y_batches[self.pointer]
@@ -354,7 +356,8 @@ def newest_checkpoint(save_dir):
         key, _, value = line.partition(":")
         if key.strip() == "model_checkpoint_path":
             name = value.strip().strip('"')
-            for path in (os.path.join(save_dir, name), os.path.join(save_dir, os.path.basename(name))):
+            for path in (os.path.join(save_dir, name),
+                         os.path.join(save_dir, os.path.basename(name))):
                 if os.path.isfile(path + ".index"):
                     return path
     return None

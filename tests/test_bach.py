@@ -471,7 +471,8 @@ def test_ctrl_c_saves_before_exiting(trained, tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "bach", "train.py"), "--data_dir", trained["data_dir"],
-         "--save_dir", str(save), "--log_dir", str(tmp_path / "logs"), "--num_epochs", "100000"] + TINY,
+         "--save_dir", str(save), "--log_dir", str(tmp_path / "logs"),
+         "--num_epochs", "100000"] + TINY,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env)
     lines = []
     deadline = time.time() + 120
