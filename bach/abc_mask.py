@@ -5,8 +5,9 @@ point which characters can still lead to a valid two-staff tune (abc_grammar's s
 rules, and what the ABC tools accept):
 - the header: `X:` first, then T:, C:, M:, L:, Q:, V:1, V:2 and `K:` last, in that order,
   with values the tools can read;
-- the body: lines alternate `[V:1]` and `[V:2]`; voice 1's line chooses its bars (2 to 4 of
-  them) and bar lines, voice 2's line then holds the same bars with the same bar lines;
+- the body: lines alternate `[V:1]` and `[V:2]`; voice 1's line chooses its bars (1 or 2,
+  as dense lines must be to engrave) and bar lines, voice 2's line then holds the same bars
+  with the same bar lines;
 - every bar is exactly as long as the meter: a note's length can only be one that still
   fits, and what is left can still be filled; tuplets `(3` close inside their bar;
 - a tie goes to the same pitch: the next note is that pitch, spelled the same;
@@ -20,7 +21,9 @@ from fractions import Fraction
 from abc_grammar import ACCIDENTAL_OF, ALTERATIONS, NOTE_LETTERS, TUPLET_Q, key_signature
 
 MIN_BARS, MAX_BARS = 16, 48  # the corpus' tunes hold 18 to 51 bars
-LINE_BARS = (2, 4)           # bars in a line: the corpus writes 4, or 2 when that is too wide
+# Bars in a line: the corpus writes 4, or 2 where 4 are too wide for abcm2ps ("Line too much
+# shrunk"); sampled lines are as dense as the densest, so 1 or 2.
+LINE_BARS = (1, 2)
 MAX_TEXT = 40                # characters of a T: or C: value
 TEXT_MARKS = " .,'-"         # and letters and digits: no music in a title
 DIGITS = "0123456789"
@@ -153,10 +156,10 @@ class _Bar(object):
 class StructureMask(object):
     """allowed() -> the characters that may come next; feed(char) writes one."""
 
-    def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS):
+    def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS, line_bars=LINE_BARS):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
-        self.min_bars, self.max_bars = min_bars, max_bars
+        self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
         self.finished = False
         self._grammar = self._tune()
         self._allowed = self._visible(next(self._grammar))
@@ -589,7 +592,7 @@ class StructureMask(object):
             yield from self._literal(bar.close[1:])
             return bar.close, None
         options = self._closings(bar, bar.out_ties)
-        if bars_in_line >= LINE_BARS[1]:  # a repeat that opens here opens the next line
+        if bars_in_line >= self.line_bars[1]:  # a repeat that opens here opens the next line
             options = tuple(o for o in options if not o.endswith("|:"))
         nexts, text = _trie_cached(options), char
         while True:
@@ -618,9 +621,9 @@ class StructureMask(object):
         if text == "|]" or bar.final:
             return frozenset("\n")
         allowed = set()
-        if text not in ("|:", ":||:") and bars_in_line >= LINE_BARS[0]:
+        if text not in ("|:", ":||:") and bars_in_line >= self.line_bars[0]:
             allowed.add("\n")
-        if bars_in_line < LINE_BARS[1]:
+        if bars_in_line < self.line_bars[1]:
             allowed |= self._bar_starts(bar.out_ties)
         return frozenset(allowed)
 

@@ -31,7 +31,7 @@ PRESETS = {
     # in 5 keys, with dropout, its best epoch on 3 unseen pieces kept; sampled by the
     # structured sampler, whose tunes keep the two-staff structure by construction.
     "best": {"val_pieces": 3, "seed": 1, "rnn_size": 128, "num_layers": 2, "keep_prob": 0.8,
-             "keys": 5, "num_epochs": 6, "restore_best": True,
+             "keys": 5, "num_epochs": 2, "restore_best": True,
              "sampler": "structured", "temperature": 1.0, "sample": 1},
 }
 
