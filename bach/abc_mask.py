@@ -126,8 +126,7 @@ def spell(number, accidental=""):
 
 def _octaves(letter):
     """The pitch numbers a letter can reach with octave marks (within the range)."""
-    mark = "'" if letter.islower() else ","
-    return [pitch_number(letter, mark * k) for k in range(4) if _in_range(letter, mark * k)]
+    return _OCTAVES[letter]
 
 
 def _in_range(letter, marks):
@@ -137,6 +136,12 @@ def _in_range(letter, marks):
 def pitch_number(letter, marks):
     number = "CDEFGAB".index(letter.upper()) + (7 if letter.islower() else 0)
     return number + 7 * marks.count("'") - 7 * marks.count(",")
+
+
+_OCTAVES = {letter: tuple(pitch_number(letter, ("'" if letter.islower() else ",") * k)
+                          for k in range(4)
+                          if _in_range(letter, ("'" if letter.islower() else ",") * k))
+            for letter in NOTE_LETTERS}
 
 
 class _Bar(object):
@@ -161,6 +166,7 @@ class StructureMask(object):
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
         self.finished = False
+        self._chord_cache = {}
         self._grammar = self._tune()
         self._allowed = self._visible(next(self._grammar))
 
@@ -461,10 +467,19 @@ class StructureMask(object):
             if number in missing:
                 return missing[number] == alteration
             return room_left
+        ok.key = (frozenset(held), tuple(sorted(missing.items())), room_left)
         return ok
 
     def _chord_spellings(self, bar, ok):
-        """Accidental + letter of the notes `ok` allows in some octave."""
+        """Accidental + letter of the notes `ok` allows in some octave (cached: the answer
+        depends only on what `ok` was made from and the bar's accidentals)."""
+        key = (ok.key, tuple(sorted(bar.letters.items())))
+        options = self._chord_cache.get(key)
+        if options is None:
+            options = self._chord_cache[key] = self._find_chord_spellings(bar, ok)
+        return options
+
+    def _find_chord_spellings(self, bar, ok):
         options = []
         for text in SPELLINGS:
             letter, accidental = text[-1], text[:-1]

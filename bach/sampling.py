@@ -55,13 +55,32 @@ class StructuredSampler(object):
         if missing:
             raise ValueError("the model's vocabulary cannot write the tune structure: it has "
                              "no %s" % " ".join(repr(c) for c in missing))
-        self.state_tensors = [t for pair in model.initial_state for t in pair]
-        final = [t for pair in model.final_state for t in pair]
-        self.step = sess.make_callable([model.probs] + final,
-                                       [model.input_data, model.temperature] + self.state_tensors)
-        self.zero = [np.zeros((1, int(model.args.rnn_size)), np.float32)
-                     for _ in self.state_tensors]
+        self.step = self._build_step(model, sess)
+        self.zero = np.zeros((1, 2 * model.args.num_layers * model.args.rnn_size), np.float32)
         self.masks = {}
+
+    @staticmethod
+    def _build_step(model, sess):
+        """step(char id array [1], packed state, temperature) -> (probs, packed state): one
+        step of the model's cell on its own variables (lstm_step), added to the restored
+        graph; a callable, so each run costs little more than its arithmetic."""
+        layers, size = model.args.num_layers, model.args.rnn_size
+        with sess.graph.as_default(), tf.name_scope("structured_sampler"):
+            char = tf.placeholder(tf.int32, [1])
+            packed = tf.placeholder(tf.float32, [1, 2 * layers * size])
+            temperature = tf.placeholder(tf.float32, [])
+            parts = tf.split(packed, 2 * layers, axis=1)
+            h, state = lstm_step(model)(char, tuple(
+                (parts[2 * k], parts[2 * k + 1]) for k in range(layers)))
+            logits = (tf.matmul(h, model.softmax_w) + model.softmax_b) / temperature
+            probs = tf.nn.softmax(logits)[0]
+            new_packed = tf.concat([t for pair in state for t in pair], 1)
+        # Session.make_callable with feeds falls back to Session.run, whose Python costs
+        # more than a 64-unit step; the callable behind it runs the step directly.
+        from tensorflow.core.protobuf.config_pb2 import CallableOptions
+        options = CallableOptions(feed=[char.name, packed.name, temperature.name],
+                                  fetch=[probs.name, new_packed.name])
+        return sess._make_callable_from_options(options)
 
     def mask_of(self, allowed):
         """1.0 for each allowed character's id, 0.0 elsewhere (cached per set)."""
@@ -88,13 +107,13 @@ class StructuredSampler(object):
         characters are written and the tune is finished. Returns (text, stats)."""
         mask = self.new_tune(prime)
         rng = np.random.RandomState(seed)
-        state = self.zero
+        state, temperature = self.zero, np.float32(temperature)
+        ids = {c: np.array([i], np.int32) for c, i in self.vocab.items()}
         for char in prime[:-1]:
-            state = self.step([[self.vocab[char]]], temperature, *state)[1:]
+            state = self.step(ids[char], state, temperature)[1]
         text, tunes = list(prime), 0
         while True:
-            out = self.step([[self.vocab[text[-1]]]], temperature, *state)
-            probs, state = out[0][0], out[1:]
+            probs, state = self.step(ids[text[-1]], state, temperature)
             p = probs * self.mask_of(mask.allowed())
             if p.sum() <= 0:  # the model gives every allowed character ~0: any of them
                 p = self.mask_of(mask.allowed())
