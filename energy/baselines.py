@@ -12,12 +12,21 @@ from series import (
     NORM_MEAN,
     SLOTS_PER_DAY,
     SLOTS_PER_WEEK,
+    START,
+    day_of_week,
     first_target,
+    slot_of_day,
     split_targets,
 )
 
 CHAPTER_TIMESTEPS = 5
 RIDGE_ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0)
+BOOSTING_LAGS = 16
+# Tried in turn, each up to max_iter trees; the setting and tree count best on validation win.
+BOOSTING_GRID = (
+    dict(learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=20, max_iter=200),
+    dict(learning_rate=0.1, max_leaf_nodes=63, min_samples_leaf=50, max_iter=200),
+)
 CHUNK = 8192  # rows of a lag matrix at a time: a 100000 x 672 one need not exist
 
 
@@ -65,8 +74,8 @@ def predict_linear(series, targets, horizon, width, weights, bias):
 
 
 def ridge_on_a_week(series, parts, horizon, alphas=RIDGE_ALPHAS):
-    """Ridge on the last 672 values, alpha picked on the validation part: (test forecasts,
-    alpha)."""
+    """Ridge on the last 672 values, alpha picked on the validation part: ({part: forecasts}
+    for 'val' and 'test', alpha)."""
     train, val = parts["train"], parts["val"]
     rows = train[train - horizon - SLOTS_PER_WEEK + 1 >= 0]
     statistics = ridge_statistics(series, rows, horizon, SLOTS_PER_WEEK)
@@ -76,38 +85,133 @@ def ridge_on_a_week(series, parts, horizon, alphas=RIDGE_ALPHAS):
         val_forecast = predict_linear(series, val, horizon, SLOTS_PER_WEEK, weights, bias)
         val_mse = np.mean((val_forecast - series[val]) ** 2)
         if best is None or val_mse < best[0]:
-            best = (val_mse, alpha, weights, bias)
-    _, alpha, weights, bias = best
-    return predict_linear(series, parts["test"], horizon, SLOTS_PER_WEEK, weights, bias), alpha
+            best = (val_mse, alpha, weights, bias, val_forecast)
+    _, alpha, weights, bias, val_forecast = best
+    test_forecast = predict_linear(series, parts["test"], horizon, SLOTS_PER_WEEK, weights, bias)
+    return {"val": val_forecast, "test": test_forecast}, alpha
 
 
-def baseline_predictions(series, parts, horizon, ridge_alphas=RIDGE_ALPHAS):
-    """Forecasts of each baseline for the test targets, in the units of `series`, and the
-    ridge alpha picked on the validation part."""
+def least_squares_on_5(series, parts, horizon):
+    """Least squares with an intercept on the chapter's 5 inputs: {part: forecasts}."""
     from sklearn.linear_model import LinearRegression
 
-    test, train = parts["test"], parts["train"]
-    preds = {
-        "persistence": series[test - horizon],
-        "training_mean": np.full(len(test), series[train].mean()),
-        "day_earlier": series[test - SLOTS_PER_DAY],
-        "week_earlier": series[test - SLOTS_PER_WEEK],
-    }
+    train = parts["train"]
     rows = train[train - horizon - CHAPTER_TIMESTEPS + 1 >= 0]
-    least_squares = LinearRegression().fit(
+    model = LinearRegression().fit(
         lag_matrix(series, rows, horizon, CHAPTER_TIMESTEPS), series[rows]
     )
-    preds["least_squares_5"] = least_squares.predict(
-        lag_matrix(series, test, horizon, CHAPTER_TIMESTEPS)
+    return {
+        part: model.predict(lag_matrix(series, parts[part], horizon, CHAPTER_TIMESTEPS))
+        for part in ("val", "test")
+    }
+
+
+def boosting_inputs(series, targets, horizon, start):
+    """What a forecaster gives gradient-boosted trees for target t: the last 16 values
+    before the horizon, the load at the same time 1-7 days earlier, the quarter hour of the
+    day and the day of the week of t."""
+    targets = np.asarray(targets)
+    days_earlier = [series[targets - k * SLOTS_PER_DAY] for k in range(1, 8)]
+    calendar = [slot_of_day(targets, start), day_of_week(targets, start)]
+    return np.column_stack(
+        [lag_matrix(series, targets, horizon, BOOSTING_LAGS)] + days_earlier + calendar
     )
+
+
+def one_thread():
+    """OpenMP on one thread: on CPUs shared with other jobs, two spinning threads made the
+    fit 14 times slower (88 s against 6 s on the chapter split)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
+
+
+def histogram_boosting(**params):
+    try:
+        from sklearn.ensemble import HistGradientBoostingRegressor
+    except ImportError:  # scikit-learn 0.24 (the TF 1.15 line): still experimental there
+        from sklearn.experimental import enable_hist_gradient_boosting  # noqa: F401
+        from sklearn.ensemble import HistGradientBoostingRegressor
+    return HistGradientBoostingRegressor(early_stopping=False, random_state=0, **params)
+
+
+def gradient_boosting(series, parts, horizon, start=START, grid=BOOSTING_GRID):
+    """scikit-learn's HistGradientBoostingRegressor, direct `horizon`-step forecasts; the
+    settings and the number of trees picked on the validation part. ({part: forecasts},
+    the choice)."""
+    train, val = parts["train"], parts["val"]
+    rows = train[train - max(horizon + BOOSTING_LAGS - 1, SLOTS_PER_WEEK) >= 0]
+    x_train = boosting_inputs(series, rows, horizon, start)
+    x_val = boosting_inputs(series, val, horizon, start)
+    best = None
+    for params in grid:
+        with one_thread():
+            model = histogram_boosting(**params).fit(x_train, series[rows])
+        for trees, forecast in enumerate(model.staged_predict(x_val), 1):
+            val_mse = float(np.mean((forecast - series[val]) ** 2))
+            if best is None or val_mse < best[0]:
+                best = (val_mse, dict(params, max_iter=trees), model, forecast)
+    _, choice, model, val_forecast = best
+    x_test = boosting_inputs(series, parts["test"], horizon, start)
+    for trees, test_forecast in enumerate(model.staged_predict(x_test), 1):
+        if trees == choice["max_iter"]:
+            break
+    return {"val": val_forecast, "test": test_forecast}, choice
+
+
+def average_of_two_best(preds, series, parts):
+    """The equal-weight average of the two baselines best on the validation part."""
+    val_mse = {name: np.mean((p["val"] - series[parts["val"]]) ** 2) for name, p in preds.items()}
+    first, second = sorted(val_mse, key=val_mse.get)[:2]
+    average = {part: (preds[first][part] + preds[second][part]) / 2 for part in ("val", "test")}
+    return average, [first, second]
+
+
+def baseline_predictions(series, parts, horizon, ridge_alphas=RIDGE_ALPHAS, boosting=None):
+    """Forecasts of each baseline, {name: {'val': ..., 'test': ...}} in the units of
+    `series`, and what was picked on the validation part (ridge's alpha, the boosting
+    settings, the two baselines averaged). `boosting`: boosting_forecasts()'s result, or None
+    to leave gradient boosting out."""
+    train = parts["train"]
+    preds = {}
+    for part in ("val", "test"):
+        targets = parts[part]
+        simple = {
+            "persistence": series[targets - horizon],
+            "training_mean": np.full(len(targets), series[train].mean()),
+            "day_earlier": series[targets - SLOTS_PER_DAY],
+            "week_earlier": series[targets - SLOTS_PER_WEEK],
+        }
+        for name, forecast in simple.items():
+            preds.setdefault(name, {})[part] = forecast
+    preds["least_squares_5"] = least_squares_on_5(series, parts, horizon)
     preds["ridge_672"], alpha = ridge_on_a_week(series, parts, horizon, ridge_alphas)
-    return preds, alpha
+    choices = {"ridge_alpha": alpha}
+    if boosting:
+        preds["gradient_boosting"] = {part: np.asarray(boosting[part]) for part in ("val", "test")}
+        choices["boosting"] = boosting["choice"]
+    preds["average_of_2_best"], choices["average_of"] = average_of_two_best(preds, series, parts)
+    return preds, choices
 
 
-def baseline_forecasts_kw(raw, split, horizon):
-    """({name: test forecasts in kW}, ridge alpha), on the chapter's windows and
-    normalisation."""
+def chapter_baseline_series(raw, split, horizon):
+    """(parts, series): the chapter's windows and normalisation, which every baseline uses."""
     parts = split_targets(len(raw), split, first_target(CHAPTER_TIMESTEPS, horizon, ["load"]))
-    chapter_series = (raw - NORM_MEAN) / METRIC_SCALE
-    preds, alpha = baseline_predictions(chapter_series, parts, horizon)
-    return {name: pred * METRIC_SCALE + NORM_MEAN for name, pred in preds.items()}, alpha
+    return parts, (raw - NORM_MEAN) / METRIC_SCALE
+
+
+def boosting_forecasts(raw, split, horizon, start=START):
+    """Gradient boosting's validation and test forecasts and its choice, as JSON values (the
+    slowest baseline: train.py keeps the result in a cache keyed by the data's checksum)."""
+    parts, series = chapter_baseline_series(raw, split, horizon)
+    forecasts, choice = gradient_boosting(series, parts, horizon, start)
+    return {"val": forecasts["val"].tolist(), "test": forecasts["test"].tolist(),
+            "choice": choice}
+
+
+def baseline_forecasts_kw(raw, split, horizon, boosting=None):
+    """({name: test forecasts in kW}, the choices made on validation)."""
+    parts, series = chapter_baseline_series(raw, split, horizon)
+    preds, choices = baseline_predictions(series, parts, horizon, boosting=boosting)
+    kw = {name: pred["test"] * METRIC_SCALE + NORM_MEAN for name, pred in preds.items()}
+    return kw, choices

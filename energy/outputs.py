@@ -2,6 +2,7 @@
 results table it prints. Every file is written to a temporary name and renamed, so a failed
 or interrupted run never leaves a half-written file or breaks an earlier checkpoint."""
 
+import hashlib
 import json
 import os
 
@@ -35,6 +36,22 @@ def write_json(path, value):
 def read_json(path):
     with open(path) as handle:
         return json.load(handle)
+
+
+def cached_json(directory, key, compute):
+    """compute()'s JSON value, computed once per `key` (a JSON value naming everything the
+    result depends on) and kept in DIRECTORY/cache-<sha256 of key>.json."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()
+    path = os.path.join(directory, "cache-%s.json" % digest[:16])
+    try:
+        cached = read_json(path)
+        if cached.get("key") == key:
+            return cached["value"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    value = compute()
+    write_json(path, {"key": key, "value": value})
+    return value
 
 
 # --------------------------------------------------------------------------- checkpoints

@@ -113,6 +113,10 @@ def add_run_flags(p):
                    "year: train 2011-2013, validate the last 8 weeks of 2013, test 2014")
     p.add_argument("--seed", type=int, default=0, help="weights and minibatch order")
     p.add_argument("--no_plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--boosting", choices=["on", "off"],
+                   help="fit the gradient-boosting baseline too (seconds on the chapter split, "
+                   "about a minute on the year split); default: on for --preset best, off "
+                   "for the chapter")
     p.add_argument("--restore", metavar="DIR",
                    help="no training: load the newest checkpoint in DIR and forecast the value "
                    "after the last inputs of --data")

@@ -16,6 +16,7 @@ training loop), baselines.py, settings.py (presets and flags), outputs.py (check
 plots, metrics.json), runtime.py (Python check, errors, TensorFlow set-up).
 """
 
+import hashlib
 import os
 import sys
 import time
@@ -26,10 +27,11 @@ exit_unless_supported_python()  # before numpy: an unserved Python has none inst
 
 import numpy as np  # noqa: E402
 
-from baselines import baseline_forecasts_kw  # noqa: E402
+from baselines import BOOSTING_GRID, baseline_forecasts_kw, boosting_forecasts  # noqa: E402
 from forecast import forecast_after  # noqa: E402
 from lstm_model import build_graph, predict, train_loop  # noqa: E402
 from outputs import (  # noqa: E402
+    cached_json,
     mse_in_chapter_units,
     newest_checkpoint,
     results_table,
@@ -116,6 +118,20 @@ def make_logdir(logdir):
         )
 
 
+def boosting_baseline(args, raw, settings):
+    """Gradient boosting's forecasts (--boosting; on by default except for the chapter),
+    computed once per data, split, horizon and calendar and then read from the log dir."""
+    if (args.boosting or ("off" if args.preset == "chapter" else "on")) == "off":
+        return None
+    import sklearn
+
+    key = dict(baseline="gradient_boosting", data_sha256=hashlib.sha256(raw.tobytes()).hexdigest(),
+               split=args.split, horizon=settings["horizon"], start=settings["start"],
+               grid=list(BOOSTING_GRID), sklearn=sklearn.__version__)
+    return cached_json(args.logdir, key, lambda: boosting_forecasts(
+        raw, args.split, settings["horizon"], settings["start"]))
+
+
 def run_training(args, settings):
     """The chapter's script: load, split, normalise, window, build and fit, MSE, baselines,
     outputs."""
@@ -136,7 +152,8 @@ def run_training(args, settings):
     test_mse = mse_in_chapter_units(predicted_kw, actual_kw)
     print("MSE: %f" % test_mse)
 
-    baseline_kw, ridge_alpha = baseline_forecasts_kw(raw, args.split, settings["horizon"])
+    boosting = boosting_baseline(args, raw, settings)
+    baseline_kw, choices = baseline_forecasts_kw(raw, args.split, settings["horizon"], boosting)
     baselines = {name: mse_in_chapter_units(kw, actual_kw) for name, kw in baseline_kw.items()}
     print(results_table("LSTM (%s preset)" % args.preset, test_mse, baselines, len(actual_kw),
                         args.split, settings["horizon"]))
@@ -148,7 +165,8 @@ def run_training(args, settings):
         test_mae_kw=float(np.mean(np.abs(predicted_kw - actual_kw))),
         baselines=baselines,
         baselines_units="MSE of ((forecast - true) / 339) over the same test targets",
-        ridge_alpha=ridge_alpha, steps=history["steps"], best_step=history["best_step"],
+        ridge_alpha=choices["ridge_alpha"], baseline_choices=choices,
+        steps=history["steps"], best_step=history["best_step"],
         best_val_mse=val_mse, seconds=round(seconds, 2), tensorflow_version=tf_version,
         preset=args.preset, split=args.split, seed=args.seed, test_targets=len(actual_kw),
         skipped_lines=skipped, checkpoint=saved, settings=settings,

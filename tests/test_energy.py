@@ -167,7 +167,9 @@ def test_baselines_match_hand_computed_numpy():
     series = (daily_load(3000) - 147.0) / 339.0
     parts = {"train": np.arange(6, 2000), "val": np.arange(2000, 2500),
              "test": np.arange(2500, 3000)}
-    preds, alpha = baselines.baseline_predictions(series, parts, 2)
+    preds, choices = baselines.baseline_predictions(series, parts, 2)
+    preds = {name: forecast["test"] for name, forecast in preds.items()}
+    alpha = choices["ridge_alpha"]
     test, tr = parts["test"], parts["train"]
     np.testing.assert_allclose(preds["persistence"], series[test - 2])
     np.testing.assert_allclose(preds["training_mean"], np.mean(series[6:2000]))
@@ -189,6 +191,58 @@ def test_baselines_match_hand_computed_numpy():
     test_x = series[test[:, None] - 2 - 671 + np.arange(672)]
     np.testing.assert_allclose(preds["ridge_672"], test_x @ w + mean_y - mean_x @ w, atol=1e-8)
     assert alpha in (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+def small_parts():
+    return {"train": np.arange(700, 2000), "val": np.arange(2000, 2500),
+            "test": np.arange(2500, 3000)}
+
+
+def test_gradient_boosting_is_tuned_on_validation_and_forecasts_the_test_targets():
+    series = (daily_load(3000) - 147.0) / 339.0
+    parts = small_parts()
+    grid = (dict(learning_rate=0.2, max_leaf_nodes=7, min_samples_leaf=20, max_iter=15),
+            dict(learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20, max_iter=25))
+    forecasts, choice = baselines.gradient_boosting(series, parts, 2, grid=grid)
+    assert forecasts["test"].shape == (500,) and forecasts["val"].shape == (500,)
+    # the choice is the setting and tree count best on validation, among every one tried
+    rows = parts["train"][parts["train"] >= 672]
+    x_train = baselines.boosting_inputs(series, rows, 2, series_mod.START)
+    x_val = baselines.boosting_inputs(series, parts["val"], 2, series_mod.START)
+    tried = []
+    for params in grid:
+        model = baselines.histogram_boosting(**params).fit(x_train, series[rows])
+        tried += [np.mean((f - series[parts["val"]]) ** 2) for f in model.staged_predict(x_val)]
+    chosen_val = np.mean((forecasts["val"] - series[parts["val"]]) ** 2)
+    assert chosen_val == pytest.approx(min(tried), rel=1e-12)
+    # refitting with the chosen tree count gives the same test forecasts
+    model = baselines.histogram_boosting(**choice).fit(x_train, series[rows])
+    x_test = baselines.boosting_inputs(series, parts["test"], 2, series_mod.START)
+    np.testing.assert_allclose(forecasts["test"], model.predict(x_test), atol=1e-12)
+    # and trees on this daily curve beat the training mean by far
+    mean_mse = np.mean((series[rows].mean() - series[parts["test"]]) ** 2)
+    assert np.mean((forecasts["test"] - series[parts["test"]]) ** 2) < 0.2 * mean_mse
+
+
+def test_boosting_inputs_are_lags_days_earlier_and_the_calendar_of_the_target():
+    array = np.arange(2000, dtype=np.float64)
+    row = baselines.boosting_inputs(array, [1000], 2, series_mod.START)[0]
+    assert row.tolist() == (list(range(983, 999)) + [1000 - 96 * k for k in range(1, 8)]
+                            + [series_mod.slot_of_day([1000])[0],
+                               series_mod.day_of_week([1000])[0]])
+
+
+def test_the_average_of_the_two_best_baselines_is_picked_on_validation():
+    series = np.zeros(3000)
+    parts = small_parts()
+    # b and c are best on validation; a is best on the test part and must not be picked
+    preds = {"a": {"val": np.full(500, 0.3), "test": np.zeros(500)},
+             "b": {"val": np.full(500, 0.1), "test": np.full(500, 0.2)},
+             "c": {"val": np.full(500, -0.2), "test": np.full(500, 0.4)}}
+    average, names = baselines.average_of_two_best(preds, series, parts)
+    assert names == ["b", "c"]
+    np.testing.assert_allclose(average["test"], 0.3)
+    np.testing.assert_allclose(average["val"], -0.05)
 
 
 # ------------------------------------------------------------------------- graph (in process)
@@ -292,8 +346,9 @@ def test_training_run_prints_mse_and_baselines_and_writes_outputs(trained):
     assert metrics["settings"]["steps"] == 300 and metrics["seed"] == 3
     assert sorted(metrics["baselines"]) == sorted(
         ["persistence", "training_mean", "day_earlier", "week_earlier", "least_squares_5",
-         "ridge_672"]
+         "ridge_672", "average_of_2_best"]
     )
+    assert len(metrics["baseline_choices"]["average_of"]) == 2
     for name, value in metrics["baselines"].items():
         assert re.search(r"^%s +%.6f " % (name, value), proc.stdout, re.M), name
     for png in ("load_raw.png", "load_normalised.png", "loss.png", "test_prediction.png"):
@@ -412,6 +467,20 @@ def test_a_failed_write_leaves_the_earlier_file_and_no_temporary(tmp_path):
         outputs.write_atomically(path, fail)
     assert outputs.read_json(path) == {"run": 1}
     assert os.listdir(str(tmp_path)) == ["metrics.json"]
+
+
+def test_a_cached_result_is_computed_once_per_key(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"test": [0.1, 0.2], "run": len(calls)}
+
+    key = {"baseline": "gradient_boosting", "data_sha256": "abc", "split": "year"}
+    first = outputs.cached_json(str(tmp_path), key, compute)
+    assert outputs.cached_json(str(tmp_path), dict(key), compute) == first and len(calls) == 1
+    other = outputs.cached_json(str(tmp_path), dict(key, split="chapter"), compute)
+    assert other["run"] == 2 and len(calls) == 2
 
 
 # ------------------------------------------------------------------------------ bad input
