@@ -15,6 +15,7 @@ from series import (
     START,
     day_of_week,
     first_target,
+    origins_within,
     slot_of_day,
     split_targets,
 )
@@ -215,3 +216,59 @@ def baseline_forecasts_kw(raw, split, horizon, boosting=None):
     preds, choices = baseline_predictions(series, parts, horizon, boosting=boosting)
     kw = {name: pred["test"] * METRIC_SCALE + NORM_MEAN for name, pred in preds.items()}
     return kw, choices
+
+
+# ------------------------------------------------------------------ error by steps ahead
+
+
+def next_values_matrix(series, origins, steps):
+    return series[np.asarray(origins)[:, None] + np.arange(1, steps + 1)]
+
+
+def direct_linear_by_horizon(series, parts, steps, width, alphas, stride=1):
+    """One regression per step ahead on the `width` values up to the origin, solved together
+    (the inputs are the same for every step); ridge's alpha picked per step on validation.
+    Test forecasts [origins, steps]."""
+    train = origins_within(parts["train"], steps)
+    train = train[train - width + 1 >= 0]
+    gram, cross, total_x, total_y = 0.0, 0.0, 0.0, 0.0
+    for lo in range(0, len(train), CHUNK):
+        x = lag_matrix(series, train[lo : lo + CHUNK], 0, width)
+        y = next_values_matrix(series, train[lo : lo + CHUNK], steps)
+        gram, cross = gram + x.T @ x, cross + x.T @ y
+        total_x, total_y = total_x + x.sum(axis=0), total_y + y.sum(axis=0)
+    mean_x, mean_y = total_x / len(train), total_y / len(train)
+    gram = gram - len(train) * np.outer(mean_x, mean_x)
+    cross = cross - len(train) * np.outer(mean_x, mean_y)
+    val = origins_within(parts["val"], steps)
+    x_val, y_val = lag_matrix(series, val, 0, width), next_values_matrix(series, val, steps)
+    best_mse, best_weights = np.full(steps, np.inf), np.zeros((width, steps))
+    for alpha in alphas:
+        weights = np.linalg.solve(gram + alpha * np.eye(width), cross)
+        val_mse = np.mean((x_val @ weights + mean_y - mean_x @ weights - y_val) ** 2, axis=0)
+        better = val_mse < best_mse
+        best_mse[better], best_weights[:, better] = val_mse[better], weights[:, better]
+    test = origins_within(parts["test"], steps, stride)
+    bias = mean_y - mean_x @ best_weights
+    return np.concatenate([lag_matrix(series, test[lo : lo + CHUNK], 0, width) @ best_weights
+                           + bias for lo in range(0, len(test), CHUNK)])
+
+
+def baselines_by_horizon(series, parts, steps, stride=1):
+    """{name: MSE at 1 ... `steps` steps ahead} over every `stride`-th test origin, in the
+    units of `series`: the baselines of the table, fitted directly for each step ahead
+    (gradient boosting left out: it would be one fit per step)."""
+    test = origins_within(parts["test"], steps, stride)
+    truth = next_values_matrix(series, test, steps)
+    ahead = test[:, None] + np.arange(1, steps + 1)
+    forecasts = {
+        "persistence": np.repeat(series[test][:, None], steps, axis=1),
+        "training_mean": np.full(truth.shape, series[parts["train"]].mean()),
+        "day_earlier": series[ahead - SLOTS_PER_DAY],
+        "week_earlier": series[ahead - SLOTS_PER_WEEK],
+        "least_squares_5": direct_linear_by_horizon(series, parts, steps, CHAPTER_TIMESTEPS,
+                                                    [0.0], stride),
+        "ridge_672": direct_linear_by_horizon(series, parts, steps, SLOTS_PER_WEEK,
+                                              RIDGE_ALPHAS, stride),
+    }
+    return {name: np.mean((f - truth) ** 2, axis=0) for name, f in forecasts.items()}

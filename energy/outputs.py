@@ -92,7 +92,7 @@ def newest_checkpoint(directory):
 # ---------------------------------------------------------------------------------- plots
 
 
-def save_plot(path, curves, xlabel, ylabel, title):
+def save_plot(path, curves, xlabel, ylabel, title, log_y=False):
     """One line plot of (x, y, label) curves, as PNG."""
     import matplotlib
 
@@ -105,6 +105,8 @@ def save_plot(path, curves, xlabel, ylabel, title):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    if log_y:
+        ax.set_yscale("log")
     ax.legend()
     fig.tight_layout()
     try:
@@ -133,6 +135,23 @@ def save_plots(logdir, raw, normalised, history, loss_units, predicted, actual, 
          "test target (first %d of %d)" % (len(shown), len(actual)), "kW", title),
     ]
     return [save_plot(os.path.join(logdir, name), *rest) for name, *rest in plots]
+
+
+def save_forecast_plot(path, last_week_kw, forecast_kw, title):
+    """The last week of data, then the forecast, against hours from the last value."""
+    hours_before = (np.arange(len(last_week_kw)) - len(last_week_kw) + 1) / 4.0
+    hours_after = np.arange(1, len(forecast_kw) + 1) / 4.0
+    curves = [(hours_before, last_week_kw, "data (last week)"),
+              (hours_after, forecast_kw, "forecast")]
+    return save_plot(path, curves, "hours after the last value", "kW", title)
+
+
+def save_horizon_plot(path, errors, title):
+    """MSE against steps ahead, one line per model, on a log scale (persistence grows 100-fold
+    over a day)."""
+    curves = [(np.arange(1, len(mse) + 1), mse, name) for name, mse in sorted(errors.items())]
+    return save_plot(path, curves, "steps ahead (15 min each)", "MSE (chapter's units, log)",
+                     title, log_y=True)
 
 
 # -------------------------------------------------------------------------------- figures

@@ -192,6 +192,12 @@ def split_targets(n_values, split, first):
     return parts
 
 
+def origins_within(targets, steps, stride=1):
+    """Every `stride`-th origin o whose next `steps` values o+1 ... o+steps are all targets
+    of one part (`targets`: consecutive indices)."""
+    return np.arange(targets[0] - 1, targets[-1] - steps + 1, stride)
+
+
 def normalisation(norm, raw, parts, mean=NORM_MEAN, scale=NORM_SCALE):
     """(mean, scale): the given ones ('chapter'), or the training part's ('train')."""
     if norm == "train":

@@ -25,6 +25,7 @@ BATCH_SIZE = 100
 PRINT_STEPS = TRAINING_STEPS // 100
 EARLY_STOPPING_ROUNDS = 1000
 LEARNING_RATE = 0.03
+DEFAULT_HORIZON = 2  # the chapter's target a[i+6] comes 2 steps after its last input a[i+4]
 
 PRESETS = {
     # Chapter: RNN_LAYERS [{'steps': 5}], no dense layers, Adagrad 0.03, batch 100, 10000 steps.
@@ -129,9 +130,11 @@ def add_run_flags(p):
 
 def add_model_flags(p):
     p.add_argument("--timesteps", type=int, help="values per input window (chapter: 5)")
-    p.add_argument("--horizon", type=int, default=2,
-                   help="forecast the value this many steps after the last input (chapter: 2, "
-                   "its target a[i+6] after inputs a[i:i+5])")
+    p.add_argument("--horizon", type=int,
+                   help="training: forecast the value this many steps after the last input "
+                   "(default 2, the chapter's target a[i+6] after inputs a[i:i+5]); with "
+                   "--restore: forecast the next N values (96: a day) and their error by "
+                   "steps ahead on the test part")
     p.add_argument("--rnn_layers", help="LSTM units per stacked layer, e.g. 5 or 5,5 (chapter: 5)")
     p.add_argument("--dense_layers", help="ReLU layer sizes before the head, e.g. 16 ('' = none)")
     p.add_argument("--features",
@@ -175,6 +178,11 @@ def build_parser(description):
 # ------------------------------------------------------------------------------- settings
 
 
+def check_horizon(horizon, parser):
+    if not 1 <= horizon <= SLOTS_PER_DAY:
+        parser.error("--horizon must be between 1 and %d steps; got %d" % (SLOTS_PER_DAY, horizon))
+
+
 def check_start(args, parser):
     if args.start is None:
         return
@@ -193,10 +201,7 @@ def check_settings(settings, args, parser):
         value = settings.get(name, getattr(args, name, None))
         if value is None or value <= 0:
             parser.error("--%s must be a positive integer; got %s" % (name, value))
-    if not 1 <= args.horizon <= SLOTS_PER_DAY:
-        parser.error(
-            "--horizon must be between 1 and %d steps; got %d" % (SLOTS_PER_DAY, args.horizon)
-        )
+    check_horizon(settings["horizon"], parser)
     if args.early_stopping < 0:
         parser.error(
             "--early_stopping must be 0 (off) or a positive number of steps; got %d"
@@ -228,7 +233,7 @@ def resolve_settings(args, parser):
 
     settings = dict(
         timesteps=pick("timesteps"),
-        horizon=args.horizon,
+        horizon=DEFAULT_HORIZON if args.horizon is None else args.horizon,
         rnn_layers=pick("rnn_layers", lambda t: parse_int_list(t, "--rnn_layers", False)),
         dense_layers=pick("dense_layers", lambda t: parse_int_list(t, "--dense_layers", True)),
         features=pick("features", parse_features),

@@ -28,7 +28,7 @@ exit_unless_supported_python()  # before numpy: an unserved Python has none inst
 import numpy as np  # noqa: E402
 
 from baselines import BOOSTING_GRID, baseline_forecasts_kw, boosting_forecasts  # noqa: E402
-from forecast import forecast_after  # noqa: E402
+from forecast import forecast_after, run_next_values  # noqa: E402
 from lstm_model import build_graph, predict, train_loop  # noqa: E402
 from outputs import (  # noqa: E402
     cached_json,
@@ -52,7 +52,7 @@ from series import (  # noqa: E402
     target_base,
     time_of_value,
 )
-from settings import build_parser, check_start, resolve_settings  # noqa: E402
+from settings import build_parser, check_horizon, check_start, resolve_settings  # noqa: E402
 
 
 def load(path):
@@ -105,7 +105,7 @@ def fit(args, settings, data, loss_units):
         writer.close()
         forecast = predict(session, g, data["test"][0])[:, 0]
         saved = save_checkpoint(session, g, args.logdir, run_id, history["best_step"],
-                                dict(settings, tensorflow_version=tf.__version__))
+                                dict(settings, split=args.split, tensorflow_version=tf.__version__))
     return history, forecast, saved, seconds, tf.__version__
 
 
@@ -194,6 +194,8 @@ def run_restore(args):
             "%s has %d values; this model needs the last %d" % (args.data, len(raw), need)
         )
     start = args.start or settings["start"]
+    if args.horizon:
+        return run_next_values(args, path, settings, raw, start)
     kw, value, target = forecast_after(raw, path, settings, start, args.verbose)
     print("forecast for value %d (%d steps after the last of %d values of %s; %s if the first "
           "ends %s): %.3f kW (normalised %.6f), from %s"
@@ -210,6 +212,8 @@ def main(argv=None):
     try:
         if args.restore:
             check_start(args, parser)
+            if args.horizon is not None:
+                check_horizon(args.horizon, parser)
             run_restore(args)
         else:
             run_training(args, resolve_settings(args, parser))

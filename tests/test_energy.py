@@ -483,6 +483,80 @@ def test_a_cached_result_is_computed_once_per_key(tmp_path):
     assert other["run"] == 2 and len(calls) == 2
 
 
+# ------------------------------------------------------------------- the next day (--horizon)
+
+
+def test_a_step_ahead_reads_earlier_forecasts_after_the_origin_and_data_before_it():
+    array = np.arange(3000, dtype=np.float64)
+    settings = chapter_settings(timesteps=4, horizon=2, target="residual_last")
+    origins = np.array([1000, 2000])
+    forecasts = -np.arange(1, 11)[None, :] * np.array([[1.0], [10.0]])  # o+j: -j, -10 j
+    inputs, bases = forecast.step_inputs(array, origins, 5, forecasts, settings, "2011-01-01 00:15")
+    # value o + 5 comes from the window ending at o + 3: o, then the forecasts of o+1 ... o+3
+    assert inputs[0, :, 0].tolist() == [1000, -1, -2, -3]
+    assert inputs[1, :, 0].tolist() == [2000, -10, -20, -30]
+    # residual_last adds back the window's last value: a forecast too
+    assert bases.tolist() == [-3, -30]
+    inputs, bases = forecast.step_inputs(array, origins, 1, forecasts, settings, "2011-01-01 00:15")
+    assert inputs[0, :, 0].tolist() == [996, 997, 998, 999] and bases.tolist() == [999, 1999]
+
+
+def test_direct_ridge_by_horizon_is_one_ridge_per_step_ahead():
+    series = (daily_load(3000) - 147.0) / 339.0
+    parts = small_parts()
+    forecasts = baselines.direct_linear_by_horizon(series, parts, 3, 10, [1.0])
+    train = series_mod.origins_within(parts["train"], 3)
+    test = series_mod.origins_within(parts["test"], 3)
+    for k in (1, 2, 3):
+        statistics = baselines.ridge_statistics(series, train + k, k, 10)
+        weights, bias = baselines.solve_ridge(statistics, 1.0)
+        want = baselines.predict_linear(series, test + k, k, 10, weights, bias)
+        np.testing.assert_allclose(forecasts[:, k - 1], want, atol=1e-9)
+    errors = baselines.baselines_by_horizon(series, parts, 3)
+    truth = series[test[:, None] + np.arange(1, 4)]
+    np.testing.assert_allclose(errors["persistence"],
+                               np.mean((series[test][:, None] - truth) ** 2, axis=0))
+
+
+@pytest.mark.slow
+def test_the_next_day_from_a_saved_model_and_its_error_by_steps_ahead(series_csv, tmp_path,
+                                                                     capsys):
+    logdir = str(tmp_path)
+    code, _, err = run_main(["--data", series_csv, "--logdir", logdir, "--no_plots",
+                             "--steps", 100, "--eval_every", 50, "--features", "load,tod"],
+                            capsys)
+    assert code == 0, err
+    code, out, err = run_main(["--restore", logdir, "--data", series_csv], capsys)
+    assert code == 0, err
+    two_ahead = forecast_kw(out)
+    code, out, err = run_main(["--restore", logdir, "--data", series_csv, "--horizon", 96],
+                              capsys)
+    assert code == 0, err
+    with open(os.path.join(logdir, "forecast.json")) as handle:
+        ahead = json.load(handle)
+    assert len(ahead["forecast_kw"]) == 96
+    # value 2 ahead comes from the last window, as --restore without --horizon forecasts it
+    assert ahead["forecast_kw"][1] == pytest.approx(two_ahead, abs=1e-3)
+    first = datetime.datetime(2011, 1, 1, 0, 15) + datetime.timedelta(minutes=15 * N_VALUES)
+    assert ahead["times"][0] == first.strftime("%Y-%m-%d %H:%M")
+    assert ahead["times"][-1] == (first + datetime.timedelta(hours=23, minutes=45)).strftime(
+        "%Y-%m-%d %H:%M")
+    with open(os.path.join(logdir, "horizon_error.json")) as handle:
+        errors = json.load(handle)
+    assert sorted(errors["mse"]) == sorted(["LSTM", "persistence", "training_mean",
+                                            "day_earlier", "week_earlier", "least_squares_5",
+                                            "ridge_672"])
+    assert all(len(mse) == 96 for mse in errors["mse"].values())
+    # 2 steps ahead the LSTM forecasts from real data only: its table's MSE on these origins
+    with open(os.path.join(logdir, "metrics.json")) as handle:
+        metrics = json.load(handle)
+    assert errors["mse"]["LSTM"][1] == pytest.approx(metrics["test_mse"], rel=0.15)
+    assert errors["mse"]["persistence"][95] > errors["mse"]["persistence"][0]
+    for png in ("forecast.png", "horizon_error.png"):
+        assert os.path.getsize(os.path.join(logdir, png)) > 1000
+    assert re.search(r"^LSTM +[0-9.]+ +[0-9.]+", out, re.M)
+
+
 # ------------------------------------------------------------------------------ bad input
 
 
