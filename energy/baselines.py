@@ -5,8 +5,11 @@ settings, so they are the same numbers for every run on a split, and ridge's alp
 same in every run.
 """
 
+import hashlib
+
 import numpy as np
 
+from outputs import cached_json
 from series import (
     METRIC_SCALE,
     NORM_MEAN,
@@ -208,6 +211,17 @@ def boosting_forecasts(raw, split, horizon, start=START):
     forecasts, choice = gradient_boosting(series, parts, horizon, start)
     return {"val": forecasts["val"].tolist(), "test": forecasts["test"].tolist(),
             "choice": choice}
+
+
+def cached_boosting_forecasts(raw, split, horizon, start, cache_dir):
+    """boosting_forecasts(), computed once per data (its checksum), split, horizon, calendar,
+    grid and scikit-learn version, then read from CACHE_DIR."""
+    import sklearn
+
+    key = dict(baseline="gradient_boosting", data_sha256=hashlib.sha256(raw.tobytes()).hexdigest(),
+               split=split, horizon=horizon, start=start, grid=list(BOOSTING_GRID),
+               sklearn=sklearn.__version__)
+    return cached_json(cache_dir, key, lambda: boosting_forecasts(raw, split, horizon, start))
 
 
 def baseline_forecasts_kw(raw, split, horizon, boosting=None):

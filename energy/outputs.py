@@ -50,6 +50,7 @@ def cached_json(directory, key, compute):
     except (OSError, ValueError, AttributeError):
         pass
     value = compute()
+    os.makedirs(directory, exist_ok=True)
     write_json(path, {"key": key, "value": value})
     return value
 

@@ -251,3 +251,15 @@ def make_windows(series, targets, timesteps, horizon, features, start=START):
         columns += feature_columns(name, series, steps, horizon, start)
     inputs = np.stack(columns, axis=-1).astype(np.float32)
     return inputs, series[targets].reshape(-1, 1).astype(np.float32)
+
+
+def windows_and_bases(series, parts, settings):
+    """({part: (inputs, targets)}, {part: bases}): the windows of each part, with the --target
+    base taken off the targets (the loss is unchanged by subtracting a known value)."""
+    data, bases = {}, {}
+    for name, targets in parts.items():
+        x, y = make_windows(series, targets, settings["timesteps"], settings["horizon"],
+                            settings["features"], settings["start"])
+        bases[name] = target_base(series, targets, settings["horizon"], settings["target"])
+        data[name] = (x, y - bases[name][:, None].astype(np.float32))
+    return data, bases

@@ -16,7 +16,6 @@ training loop), baselines.py, settings.py (presets and flags), outputs.py (check
 plots, metrics.json), runtime.py (Python check, errors, TensorFlow set-up).
 """
 
-import hashlib
 import os
 import sys
 import time
@@ -27,11 +26,10 @@ exit_unless_supported_python()  # before numpy: an unserved Python has none inst
 
 import numpy as np  # noqa: E402
 
-from baselines import BOOSTING_GRID, baseline_forecasts_kw, boosting_forecasts  # noqa: E402
+from baselines import baseline_forecasts_kw, cached_boosting_forecasts  # noqa: E402
 from forecast import forecast_after, run_next_values  # noqa: E402
 from lstm_model import build_graph, predict, train_loop  # noqa: E402
 from outputs import (  # noqa: E402
-    cached_json,
     mse_in_chapter_units,
     newest_checkpoint,
     results_table,
@@ -45,12 +43,11 @@ from series import (  # noqa: E402
     NORM_SCALE,
     first_target,
     load_series,
-    make_windows,
     normalisation,
     resolve_data_path,
     split_targets,
-    target_base,
     time_of_value,
+    windows_and_bases,
 )
 from settings import build_parser, check_horizon, check_start, resolve_settings  # noqa: E402
 
@@ -62,18 +59,6 @@ def load(path):
         print("skipped %d malformed lines of %s" % (skipped, path))
     print(frame.describe())
     return raw, skipped
-
-
-def windows(series, parts, settings):
-    """Windows of each part, with the --target base taken off the targets: the loss is
-    unchanged by subtracting a known value. Returns (data, bases)."""
-    data, bases = {}, {}
-    for name, targets in parts.items():
-        x, y = make_windows(series, targets, settings["timesteps"], settings["horizon"],
-                            settings["features"], settings["start"])
-        bases[name] = target_base(series, targets, settings["horizon"], settings["target"])
-        data[name] = (x, y - bases[name][:, None].astype(np.float32))
-    return data, bases
 
 
 def tensorboard_logger(tf, logdir, graph, loss_units):
@@ -118,20 +103,6 @@ def make_logdir(logdir):
         )
 
 
-def boosting_baseline(args, raw, settings):
-    """Gradient boosting's forecasts (--boosting; on by default except for the chapter),
-    computed once per data, split, horizon and calendar and then read from the log dir."""
-    if (args.boosting or ("off" if args.preset == "chapter" else "on")) == "off":
-        return None
-    import sklearn
-
-    key = dict(baseline="gradient_boosting", data_sha256=hashlib.sha256(raw.tobytes()).hexdigest(),
-               split=args.split, horizon=settings["horizon"], start=settings["start"],
-               grid=list(BOOSTING_GRID), sklearn=sklearn.__version__)
-    return cached_json(args.logdir, key, lambda: boosting_forecasts(
-        raw, args.split, settings["horizon"], settings["start"]))
-
-
 def run_training(args, settings):
     """The chapter's script: load, split, normalise, window, build and fit, MSE, baselines,
     outputs."""
@@ -142,7 +113,7 @@ def run_training(args, settings):
     settings["norm_mean"], settings["norm_scale"] = normalisation(
         settings["norm"], raw, parts, args.norm_mean, args.norm_scale)
     series = (raw - settings["norm_mean"]) / settings["norm_scale"]
-    data, bases = windows(series, parts, settings)
+    data, bases = windows_and_bases(series, parts, settings)
     make_logdir(args.logdir)
     loss_units = (settings["norm_scale"] / METRIC_SCALE) ** 2  # losses in the chapter's units
     history, forecast, saved, seconds, tf_version = fit(args, settings, data, loss_units)
@@ -152,7 +123,10 @@ def run_training(args, settings):
     test_mse = mse_in_chapter_units(predicted_kw, actual_kw)
     print("MSE: %f" % test_mse)
 
-    boosting = boosting_baseline(args, raw, settings)
+    boosting = None
+    if (args.boosting or ("off" if args.preset == "chapter" else "on")) == "on":
+        boosting = cached_boosting_forecasts(raw, args.split, settings["horizon"],
+                                             settings["start"], args.logdir)
     baseline_kw, choices = baseline_forecasts_kw(raw, args.split, settings["horizon"], boosting)
     baselines = {name: mse_in_chapter_units(kw, actual_kw) for name, kw in baseline_kw.items()}
     print(results_table("LSTM (%s preset)" % args.preset, test_mse, baselines, len(actual_kw),

@@ -557,6 +557,25 @@ def test_the_next_day_from_a_saved_model_and_its_error_by_steps_ahead(series_csv
     assert re.search(r"^LSTM +[0-9.]+ +[0-9.]+", out, re.M)
 
 
+@pytest.mark.slow
+def test_the_ensemble_averages_its_members_forecasts(series_csv, tmp_path, capsys):
+    ensemble = load_module("energy", "ensemble")
+    paths = []
+    for seed in (0, 1):
+        logdir = str(tmp_path / ("seed%d" % seed))
+        code, out, err = run_main(["--data", series_csv, "--logdir", logdir, "--no_plots",
+                                   "--steps", 60, "--eval_every", 20, "--seed", seed], capsys)
+        assert code == 0, err
+        paths.append(outputs.newest_checkpoint(logdir)[0])
+    raw = daily_load()
+    figures, baselines_mse = ensemble.evaluate(raw, paths, "chapter", str(tmp_path))
+    members = [ensemble.member_forecasts_kw(raw, path, "chapter")[0]["test"] for path in paths]
+    want = np.mean(((np.mean(members, axis=0) - raw[12006:13006]) / 339.0) ** 2)
+    assert figures["test"] == pytest.approx(want, rel=1e-9)
+    assert "gradient_boosting" in baselines_mse and "average_of_2_best" in baselines_mse
+    assert "LSTM, average of 2" in capsys.readouterr().out
+
+
 # ------------------------------------------------------------------------------ bad input
 
 
