@@ -77,9 +77,9 @@ def predict_linear(series, targets, horizon, width, weights, bias):
     return out
 
 
-def ridge_on_a_week(series, parts, horizon, alphas=RIDGE_ALPHAS):
-    """Ridge on the last 672 values, alpha picked on the validation part: ({part: forecasts}
-    for 'val' and 'test', alpha)."""
+def fit_ridge_on_a_week(series, parts, horizon, alphas=RIDGE_ALPHAS):
+    """Ridge on the 672 values before the horizon, fitted on the training part, alpha picked
+    on the validation part: (alpha, weights, bias, validation forecasts)."""
     train, val = parts["train"], parts["val"]
     rows = train[train - horizon - SLOTS_PER_WEEK + 1 >= 0]
     statistics = ridge_statistics(series, rows, horizon, SLOTS_PER_WEEK)
@@ -90,9 +90,20 @@ def ridge_on_a_week(series, parts, horizon, alphas=RIDGE_ALPHAS):
         val_mse = np.mean((val_forecast - series[val]) ** 2)
         if best is None or val_mse < best[0]:
             best = (val_mse, alpha, weights, bias, val_forecast)
-    _, alpha, weights, bias, val_forecast = best
+    return best[1:]
+
+
+def ridge_on_a_week(series, parts, horizon, alphas=RIDGE_ALPHAS):
+    """The ridge baseline: ({part: forecasts} for 'val' and 'test', alpha)."""
+    alpha, weights, bias, val_forecast = fit_ridge_on_a_week(series, parts, horizon, alphas)
     test_forecast = predict_linear(series, parts["test"], horizon, SLOTS_PER_WEEK, weights, bias)
     return {"val": val_forecast, "test": test_forecast}, alpha
+
+
+def ridge_for_target_base(series, parts, horizon, alphas=RIDGE_ALPHAS):
+    """The same ridge, for --target residual_ridge: {'weights': [...], 'bias', 'alpha'}."""
+    alpha, weights, bias, _ = fit_ridge_on_a_week(series, parts, horizon, alphas)
+    return {"weights": weights.tolist(), "bias": float(bias), "alpha": alpha}
 
 
 def least_squares_on_5(series, parts, horizon):

@@ -47,7 +47,8 @@ def forecast_after(raw, path, settings, start, verbose=False):
     session, g = restored_session(path, settings, verbose)
     with session:
         value = float(predict(session, g, inputs)[0, 0])
-    value += float(target_base(padded, [target], horizon, settings["target"])[0])
+    value += float(target_base(padded, [target], horizon, settings["target"],
+                               settings.get("ridge"))[0])
     return value * settings["norm_scale"] + settings["norm_mean"], value, target
 
 
@@ -125,6 +126,9 @@ def run_next_values(args, path, settings, raw, start):
     last week, and (when --data holds the model's split) the error by steps ahead on the
     test part beside the baselines. Outputs go to DIR."""
     steps, directory = args.horizon, args.restore
+    if settings["target"] == "residual_ridge":
+        raise UserError("--horizon does not support models trained with --target "
+                        "residual_ridge yet; use --restore without --horizon")
     session, g = restored_session(path, settings, args.verbose)
     with session:
         kw = next_values(raw, session, g, settings, steps, start)

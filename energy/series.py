@@ -32,8 +32,11 @@ FEATURES = ("load", "tod", "dow", "day", "week", "days")
 FEATURE_COLUMNS = {"tod": 2, "dow": 7, "days": 7}  # the others are one column
 # --target: the model learns the target minus the value this many steps before it
 # (None: the horizon, i.e. the last input), and that value is added back to its output.
+# residual_ridge: the target minus the forecast of a ridge regression on the week (672 values)
+# before the horizon, fitted on the training part (its oldest input: horizon + 671 back).
 TARGET_LAGS = {"value": 0, "residual_last": None, "residual_day": SLOTS_PER_DAY,
-               "residual_week": SLOTS_PER_WEEK}
+               "residual_week": SLOTS_PER_WEEK, "residual_ridge": "ridge"}
+RIDGE_WIDTH = SLOTS_PER_WEEK
 
 
 # ------------------------------------------------------------------------------ reading
@@ -131,7 +134,10 @@ def time_of_value(index, start=START):
 
 
 def target_lag(target, horizon):
+    """How far before the target the oldest value its --target base reads lies."""
     lag = TARGET_LAGS[target]
+    if lag == "ridge":
+        return horizon + RIDGE_WIDTH - 1
     return horizon if lag is None else lag
 
 
@@ -213,12 +219,18 @@ def n_features(features):
     return sum(FEATURE_COLUMNS.get(name, 1) for name in features)
 
 
-def target_base(series, targets, horizon, target):
+def target_base(series, targets, horizon, target, ridge=None):
     """What --target subtracts from each target (and adds back to the forecast): 0 for
-    'value', else the value target_lag steps before the target."""
+    'value', the ridge's forecast for 'residual_ridge' (`ridge`: its weights and bias), else
+    the value target_lag steps before the target."""
     targets = np.asarray(targets)
     if target == "value":
         return np.zeros(len(targets))
+    if target == "residual_ridge":
+        weights, bias = np.asarray(ridge[0]), ridge[1]
+        steps = np.arange(RIDGE_WIDTH) - horizon - RIDGE_WIDTH + 1
+        return np.concatenate([series[targets[lo : lo + 8192, None] + steps] @ weights + bias
+                               for lo in range(0, len(targets), 8192)] or [np.zeros(0)])
     return series[targets - target_lag(target, horizon)]
 
 
@@ -260,6 +272,7 @@ def windows_and_bases(series, parts, settings):
     for name, targets in parts.items():
         x, y = make_windows(series, targets, settings["timesteps"], settings["horizon"],
                             settings["features"], settings["start"])
-        bases[name] = target_base(series, targets, settings["horizon"], settings["target"])
+        bases[name] = target_base(series, targets, settings["horizon"], settings["target"],
+                                  settings.get("ridge"))
         data[name] = (x, y - bases[name][:, None].astype(np.float32))
     return data, bases

@@ -26,7 +26,11 @@ exit_unless_supported_python()  # before numpy: an unserved Python has none inst
 
 import numpy as np  # noqa: E402
 
-from baselines import baseline_forecasts_kw, cached_boosting_forecasts  # noqa: E402
+from baselines import (  # noqa: E402
+    baseline_forecasts_kw,
+    cached_boosting_forecasts,
+    ridge_for_target_base,
+)
 from forecast import forecast_after, run_next_values  # noqa: E402
 from lstm_model import build_graph, predict, train_loop  # noqa: E402
 from outputs import (  # noqa: E402
@@ -113,6 +117,9 @@ def run_training(args, settings):
     settings["norm_mean"], settings["norm_scale"] = normalisation(
         settings["norm"], raw, parts, args.norm_mean, args.norm_scale)
     series = (raw - settings["norm_mean"]) / settings["norm_scale"]
+    if settings["target"] == "residual_ridge":  # saved with the model: --restore needs it
+        fitted = ridge_for_target_base(series, parts, settings["horizon"])
+        settings["ridge"] = (fitted["weights"], fitted["bias"])
     data, bases = windows_and_bases(series, parts, settings)
     make_logdir(args.logdir)
     loss_units = (settings["norm_scale"] / METRIC_SCALE) ** 2  # losses in the chapter's units

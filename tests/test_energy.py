@@ -160,6 +160,20 @@ def test_residual_target_learns_the_change_and_adds_the_base_back():
     assert series_mod.first_target(5, 2, ["load"], "residual_last") == 6
 
 
+def test_residual_ridge_subtracts_the_ridge_forecast_fitted_on_the_training_part():
+    series = (daily_load(3000) - 147.0) / 339.0
+    parts = {"train": np.arange(700, 2000), "val": np.arange(2000, 2500),
+             "test": np.arange(2500, 3000)}
+    fitted = baselines.ridge_for_target_base(series, parts, 2)
+    base = series_mod.target_base(series, parts["test"], 2, "residual_ridge",
+                                  (fitted["weights"], fitted["bias"]))
+    ridge, alpha = baselines.ridge_on_a_week(series, parts, 2)
+    np.testing.assert_allclose(base, ridge["test"], atol=1e-12)
+    assert fitted["alpha"] == alpha
+    # the ridge reads 672 values ending 2 steps before the target
+    assert series_mod.first_target(5, 2, ["load"], "residual_ridge") >= 2 + 671
+
+
 # -------------------------------------------------------------------------------- baselines
 
 
