@@ -3,7 +3,7 @@
 Both sides train the chapter's network (one LSTM of 5 units over 5 steps, a linear head,
 MSE, Adagrad 0.03, batch 100) on the same 12000 windows of a synthetic daily load curve
 (speed does not depend on the values), on this machine, in one run. The graph side runs
-energy/train.py's own training loop in this process; the Keras side runs in a subprocess,
+lstm_model.py's own training loop in this process; the Keras side runs in a subprocess,
 because Keras 3 and the tf-keras that TF_USE_LEGACY_KERAS=1 selects cannot share one.
 Both skip their first steps (graph building, tracing), then time --repeats windows of --steps
 steps; the fastest window of each side counts (the CPUs are shared). The ratio comes last.
@@ -12,28 +12,22 @@ steps; the fastest window of each side counts (the CPUs are shared). The ratio c
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 import time
 
-import numpy as np
+from runtime import exit_unless_supported_python, setup_tensorflow
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+exit_unless_supported_python()  # before numpy: an unserved Python has none installed
+
+import numpy as np  # noqa: E402
+
+from lstm_model import build_graph, train_loop  # noqa: E402
+from settings import PRESETS, OneLineParser  # noqa: E402
+
 TRAIN_WINDOWS = 12000
-
-
-def load_train_module():
-    """energy/train.py under the name the tests use, so it is never imported twice."""
-    if "energy_train" in sys.modules:
-        return sys.modules["energy_train"]
-    spec = importlib.util.spec_from_file_location("energy_train", os.path.join(HERE, "train.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["energy_train"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def synthetic_windows(seed=0):
@@ -47,24 +41,23 @@ def synthetic_windows(seed=0):
 
 
 def time_graph(steps, warmup, repeats, verbose=False):
-    """Steps per second of train.py's loop (validation off) on the chapter's graph, in each of
-    `repeats` timed windows."""
-    train = load_train_module()
-    tf = train.setup_tensorflow(verbose)
-    settings = dict(train.PRESETS["chapter"], horizon=2, n_features=1)
+    """Steps per second of lstm_model.py's training loop (validation off) on the chapter's
+    graph, in each of `repeats` timed windows."""
+    tf = setup_tensorflow(verbose)
+    settings = dict(PRESETS["chapter"], horizon=2, n_features=1)
     inputs, targets = synthetic_windows()
     data = {"train": (inputs, targets), "val": (inputs[:100], targets[:100])}
-    g = train.build_graph(tf, settings, seed=0)
+    g = build_graph(tf, settings, seed=0)
     config = tf.ConfigProto(inter_op_parallelism_threads=2, intra_op_parallelism_threads=2)
     with tf.Session(graph=g.graph, config=config) as session:
         session.run(g.init)
-        train.train_loop(
+        train_loop(
             session, g, data, dict(settings, steps=warmup), 0, eval_every=0, log=lambda *a: None
         )
         rates = []
         for repeat in range(repeats):
             start = time.time()
-            train.train_loop(
+            train_loop(
                 session,
                 g,
                 data,
@@ -148,7 +141,7 @@ def time_keras(steps, warmup, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=3000, help="timed steps on each side")
     parser.add_argument("--warmup", type=int, default=200, help="untimed steps first")
     parser.add_argument(
@@ -166,7 +159,7 @@ def main(argv=None):
     graph_rates, tf_version = time_graph(args.steps, args.warmup, args.repeats, args.verbose)
     graph_rate = max(graph_rates)
     print(
-        "tf.compat.v1 graph (energy/train.py loop), TensorFlow %s: %.0f steps/s (windows: %s)"
+        "tf.compat.v1 graph (energy/lstm_model.py loop), TensorFlow %s: %.0f steps/s (windows: %s)"
         % (tf_version, graph_rate, ", ".join("%.0f" % r for r in graph_rates))
     )
     if int(tf_version.split(".")[0]) < 2:

@@ -3,17 +3,28 @@
 energy/ and bach/ are script folders, not packages, and both have a train.py.
 `load_script` imports one file under a unique module name ("energy_train",
 "bach_train") with its folder on sys.path, so sibling imports such as
-`from model import Model` keep working; `run_script` runs a script the way a
-user does, in a fresh interpreter, and returns the finished process.
+`from model import Model` keep working; `load_module` imports a module of one
+folder whose name is unique (energy's series, lstm_model, ...); `run_script` runs a
+script the way a user does, in a fresh interpreter, and returns the finished process.
+
+Markers (declared in setup.cfg):
+- `slow`: the test trains a model; `make test-fast` (pytest -m "not slow") leaves it out.
+- `needs_abc_tools`: the test runs the Debian ABC tools; where one is missing it is skipped
+  with the reason and the command that installs them. `needs_abc_tools("rsvg-convert")`
+  names only the tools that test runs.
 """
+import importlib
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ABC_TOOLS = ("abc2midi", "abc2abc", "abcm2ps", "rsvg-convert")
+ABC_TOOLS_INSTALL = "sudo apt-get install -y abcmidi abcm2ps librsvg2-bin"
 
 
 def load_script(relpath):
@@ -31,6 +42,17 @@ def load_script(relpath):
     return module
 
 
+def load_module(folder, name):
+    """`import name` with ROOT/folder on sys.path; for modules whose names no other folder
+    uses (never train, the name both folders have)."""
+    path = os.path.join(ROOT, folder)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    module = importlib.import_module(name)
+    assert os.path.dirname(os.path.abspath(module.__file__)) == path, module.__file__
+    return module
+
+
 def run_script(relpath, *args, cwd=None, timeout=600, env=None):
     full_env = dict(os.environ)
     full_env.update(env or {})
@@ -44,3 +66,20 @@ def run_script(relpath, *args, cwd=None, timeout=600, env=None):
 def script():
     """The `run_script` helper as a fixture."""
     return run_script
+
+
+def missing_abc_tools(tools=ABC_TOOLS):
+    return [tool for tool in tools if shutil.which(tool) is None]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked needs_abc_tools are skipped, with the reason, where a tool is missing."""
+    for item in items:
+        marker = item.get_closest_marker("needs_abc_tools")
+        if marker is None:
+            continue
+        missing = missing_abc_tools(marker.args or ABC_TOOLS)
+        if missing:
+            item.add_marker(pytest.mark.skip(
+                reason="needs the ABC tools, missing: %s (install: %s)"
+                % (", ".join(missing), ABC_TOOLS_INSTALL)))
