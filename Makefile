@@ -66,8 +66,9 @@ test-tf1: .venv37/.installed abc-tools
 lint: .venv/.installed
 	.venv/bin/python -m ruff check .
 
-# The main job. bach trains for BACH_EPOCHS epochs (the chapter's 5 by default), about
-# half a minute an epoch on 2 cores; `make demo BACH_EPOCHS=1` for a quicker look.
+# The main job. bach trains the chapter's model for BACH_EPOCHS epochs (the chapter's 5),
+# about half a minute an epoch on 2 cores (`make demo BACH_EPOCHS=1` for a quicker look),
+# then --preset best (bach/EXPERIMENTS.md), whose whole tunes come from the structured sampler.
 BACH_EPOCHS ?= 5
 demo: .venv/.installed abc-tools
 	.venv/bin/python data/fetch.py
@@ -75,12 +76,14 @@ demo: .venv/.installed abc-tools
 	.venv/bin/python bach/generate_dataset.py
 	.venv/bin/python bach/train.py --num_epochs $(BACH_EPOCHS)
 	.venv/bin/python bach/sample.py --output samples/sample.abc --render samples
-	.venv/bin/python bach/sample.py --sampler checked -n 4000 --prime X: --seed 1 \
-		--output samples/checked/sample.abc --render samples/checked
+	.venv/bin/python bach/train.py --preset best --save_dir save_best --log_dir logs_best
+	.venv/bin/python bach/sample.py --save_dir save_best -n 1 --prime X: --seed 1 \
+		--output samples/best/sample.abc --render samples/best
 	@echo
 	@echo "energy: plots and metrics.json in ops_logs/ (TensorBoard: tensorboard --logdir ops_logs)"
 	@echo "bach:   checkpoints in save/, the chapter's sample in samples/sample.abc, scores and MIDI in samples/;"
-	@echo "        a whole tune from the checked sampler, checked and rendered, in samples/checked/"
+	@echo "        a whole tune from --preset best (save_best/), structured sampler, checked and"
+	@echo "        rendered on two staves: samples/best/tune_01.png and .mid"
 
 clean:
-	rm -rf ops_logs save samples logs .pytest_cache
+	rm -rf ops_logs save save_best samples logs logs_best .pytest_cache
