@@ -133,6 +133,7 @@ def test_the_tune_ends_with_a_closing_bar_line_within_its_bars():
     assert refused(HEADER + "[V:1]G6|]", min_bars=4) == len(HEADER) + len("[V:1]G6|")
 
 
+@pytest.mark.slow  # not a model, but the whole corpus through the mask
 def test_the_corpus_is_written_as_the_mask_allows_but_for_its_pickups_and_meter_changes():
     """The two-staff corpus' own tunes, through the mask (tests/fixtures holds none of it:
     this runs on the fetched corpus when it is there)."""

@@ -199,6 +199,7 @@ def test_variable_names_are_the_portable_ones():
                             layer % (1, "bias"), layer % (1, "kernel")])
 
 
+@pytest.mark.slow
 def test_one_epoch_lowers_the_loss(trained):
     losses = train_losses(trained["stdout"])
     assert len(losses) > 100
@@ -211,6 +212,7 @@ def test_one_epoch_lowers_the_loss(trained):
     assert not [n for n in os.listdir(save) if n.endswith(".pkl")]
 
 
+@pytest.mark.slow
 def test_sample_is_reproducible_and_starts_with_the_prime(trained, capsys):
     sample = load_script("bach/sample.py")
     texts = {}
@@ -231,6 +233,7 @@ def test_sample_is_reproducible_and_starts_with_the_prime(trained, capsys):
     assert capsys.readouterr().out.startswith(out.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_init_from_continues_from_the_saved_step(trained):
     train = load_script("bach/train.py")
     save = trained["save_dir"]
@@ -286,6 +289,7 @@ def homogeneity_p(a, b):
     return chi2_contingency(pooled)[1]
 
 
+@pytest.mark.slow
 def test_graph_sampler_matches_the_loop_sampler(trained):
     """Same argmax path for type 0; for types 1 and 2 the same distribution of the first
     characters, by a chi-square test on many independent draws. The seeds are fixed, so the
@@ -315,6 +319,7 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
                         assert text[1] == best[-1], text
 
 
+@pytest.mark.slow
 def test_bar_line_sampling_keeps_ties(trained):
     """Type 3 draws after a bar line, but not after a tied one ("d2-|"): both samplers then
     take the most likely character, every time."""
@@ -328,6 +333,7 @@ def test_bar_line_sampling_keeps_ties(trained):
         assert len(set(sampler_draws(loaded, chars, "graph", **kwargs))) > 1
 
 
+@pytest.mark.slow
 def test_structured_sampler_writes_valid_tunes_and_keeps_every_character(trained):
     """Whatever the (barely trained) model prefers, each tune keeps the two-staff structure
     (abc_grammar's rules), and every character drawn is kept; the seed reproduces it."""
@@ -347,6 +353,8 @@ def test_structured_sampler_writes_valid_tunes_and_keeps_every_character(trained
             grammar.structure_problems(t) == [] for t in grammar.complete_tunes(two))
 
 
+@pytest.mark.slow
+@pytest.mark.needs_abc_tools
 def test_sample_and_evaluate_with_the_structured_sampler(trained_options, tmp_path):
     save = trained_options["save_dir"]
     proc = run_script("bach/sample.py", "--save_dir", save, "-n", "1", "--seed", "2",
@@ -368,6 +376,7 @@ def test_sample_and_evaluate_with_the_structured_sampler(trained_options, tmp_pa
                               "--prime", "K:G"), "--sampler structured", "prime breaks")
 
 
+@pytest.mark.slow
 def test_render_writes_sample_abc(trained, tmp_path, capsys):
     sample = load_script("bach/sample.py")
     render = tmp_path / "render"
@@ -421,6 +430,7 @@ def test_bad_corpus_files_fail_in_one_line(tmp_path):
     assert not (tmp_path / "save").exists() or not os.listdir(str(tmp_path / "save"))
 
 
+@pytest.mark.slow
 def test_bad_save_folders_and_arguments_fail_in_one_line(trained, tmp_path):
     save = trained["save_dir"]
     sample = lambda *a: run_script("bach/sample.py", *a)  # noqa: E731
@@ -440,6 +450,7 @@ def test_bad_save_folders_and_arguments_fail_in_one_line(trained, tmp_path):
     one_line_error(sample("--save_dir", str(broken)), "no checkpoint")
 
 
+@pytest.mark.slow
 def test_init_from_mismatch_fails_and_keeps_the_checkpoint(trained):
     save = trained["save_dir"]
     before = tree_digest(save)
@@ -456,6 +467,7 @@ def test_init_from_mismatch_fails_and_keeps_the_checkpoint(trained):
     assert tree_digest(save) == before
 
 
+@pytest.mark.slow
 def test_corrupt_checkpoint_fails_in_one_line(trained, tmp_path):
     import shutil
     copy = tmp_path / "copy"
@@ -466,6 +478,7 @@ def test_corrupt_checkpoint_fails_in_one_line(trained, tmp_path):
     one_line_error(run_script("bach/sample.py", "--save_dir", str(copy)), "cannot restore")
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_before_exiting(trained, tmp_path):
     save = tmp_path / "save"
     env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
@@ -501,6 +514,7 @@ def run_other(*args):
 
 @pytest.mark.skipif(not OTHER_PYTHON, reason="set BACH_OTHER_PYTHON to the other TensorFlow "
                                              "line's python to test checkpoint portability")
+@pytest.mark.slow
 def test_checkpoints_cross_tensorflow_lines(trained, tmp_path, capsys):
     """Trained here, sampled there; trained there, sampled here: the most likely path
     (--sample 0) is the same on both lines, so the weights arrived intact."""
@@ -575,6 +589,7 @@ def trained_options(tmp_path_factory):
     return {"base": base, "data_dir": data_dir, "save_dir": save_dir, "stdout": stdout}
 
 
+@pytest.mark.slow
 def test_options_train_and_sampling_settings_are_stored(trained_options, capsys):
     losses = train_losses(trained_options["stdout"])
     assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.5
@@ -589,6 +604,8 @@ def test_options_train_and_sampling_settings_are_stored(trained_options, capsys)
     assert outs[0] == outs[1] != outs[2]  # the stored settings are the defaults
 
 
+@pytest.mark.slow
+@pytest.mark.needs_abc_tools
 def test_evaluate_samples_checks_and_reports(trained_options, tmp_path):
     evaluate = load_script("bach/evaluate.py")
     save = trained_options["save_dir"]
@@ -610,6 +627,7 @@ def test_evaluate_samples_checks_and_reports(trained_options, tmp_path):
         assert word in stdout
 
 
+@pytest.mark.slow
 def test_evaluate_bad_input_fails_in_one_line(trained_options, tmp_path):
     save = trained_options["save_dir"]
     one_line_error(run_script("bach/evaluate.py", "--save_dir", save, "--tunes", "0"),

@@ -137,6 +137,7 @@ def run_cells(kinds, steps, inputs, states):
 # ------------------------------------------------------------------ the cells themselves
 
 
+@pytest.mark.slow
 def test_block_cell_gives_the_basic_cells_outputs_states_and_gradients():
     rng = np.random.RandomState(0)
     steps, rows = 6, 3
@@ -156,6 +157,7 @@ def test_block_cell_gives_the_basic_cells_outputs_states_and_gradients():
         np.testing.assert_allclose(block_grad, basic_grad, atol=1e-4, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_both_cells_hold_the_same_variables_under_the_same_names():
     model = load_script("bach/model.py")
     shapes = {}
@@ -171,6 +173,7 @@ def test_both_cells_hold_the_same_variables_under_the_same_names():
     assert shapes["block"][layer + "bias"] == [32]
 
 
+@pytest.mark.slow
 def test_an_unknown_cell_kind_is_refused():
     with pytest.raises(ValueError, match="basic, block"):
         lstm_cells.make_lstm_cell("fused", 8)
@@ -179,6 +182,7 @@ def test_an_unknown_cell_kind_is_refused():
 # ------------------------------------------------------------- train.py --cell, checkpoints
 
 
+@pytest.mark.slow
 def test_train_learns_with_either_cell_and_stores_which(trained):
     for cell, (save_dir, stdout) in trained.items():
         losses = [float(x) for x in re.findall(r"train_loss = ([0-9.]+)", stdout)]
@@ -187,6 +191,7 @@ def test_train_learns_with_either_cell_and_stores_which(trained):
             assert json.load(f)["cell"] == cell
 
 
+@pytest.mark.slow
 def test_a_checkpoint_trained_with_one_cell_samples_with_the_other(trained, tmp_path):
     """The chapter's loop sampler runs the cell; the in-graph sampler runs neither cell but
     reads the same variables by name: all of them take the same most likely path."""
@@ -197,6 +202,7 @@ def test_a_checkpoint_trained_with_one_cell_samples_with_the_other(trained, tmp_
             assert sample_here(copy) == graph, (trained_with, cell)
 
 
+@pytest.mark.slow
 def test_init_from_may_change_the_cell(trained, tmp_path):
     basic_dir = trained["basic"][0]
     resumed, stdout = train_here(os.path.dirname(basic_dir), "block", str(tmp_path / "resumed"),
@@ -225,6 +231,7 @@ def run_other(*args):
 
 @pytest.mark.skipif(not OTHER_PYTHON, reason="set BACH_OTHER_PYTHON to the other TensorFlow "
                                              "line's python to test checkpoint portability")
+@pytest.mark.slow
 def test_checkpoints_cross_cells_and_tensorflow_lines(trained, tmp_path):
     """Trained here with the block cell, sampled there with each cell; trained there with
     the block cell, sampled here with each: the same most likely path everywhere."""
