@@ -24,6 +24,9 @@ MIN_BARS, MAX_BARS = 16, 48  # the corpus' tunes hold 18 to 51 bars
 # Bars in a line: the corpus writes 4, or 2 where 4 are too wide for abcm2ps ("Line too much
 # shrunk"); sampled lines are as dense as the densest, so 1 or 2.
 LINE_BARS = (1, 2)
+# Notes, rests and chords in one voice's line, so that it engraves: the corpus' bars hold 8
+# (median) to 27, its 4-bar lines up to about 56 short notes; chords and accidentals widen.
+LINE_NOTES = 32
 MAX_TEXT = 40                # characters of a T: or C: value
 TEXT_MARKS = " .,'-"         # and letters and digits: no music in a title
 DIGITS = "0123456789"
@@ -50,8 +53,10 @@ CHORD_NOTES = 4          # the most notes in a chord, as in the corpus
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
 SPELLINGS = tuple(a + letter for a in ("", "^", "^^", "_", "__", "=") for letter in NOTE_LETTERS)
-# Characters a model must be able to write for the mask to build a tune.
-REQUIRED = frozenset("X:\nMLVK[]12|/") | frozenset("z")
+# Characters a model must be able to write for the mask to build any tune it allows: the
+# header's letters, bar lines, voices, accidentals (a tie's note may need one written),
+# octave marks, the digits of the lengths, rests, ties and tuplets.
+REQUIRED = frozenset("XMLVK:\n[]|/ z-(,'^_=1234678")
 
 
 class NotAllowed(ValueError):
@@ -73,24 +78,32 @@ _LENGTH_SUBTREE = {p: [v for s, v in LENGTHS.items() if s.startswith(p)]
 _EIGHTH = Fraction(1, 8)
 
 
-def _fillable_table(limit=512):
-    """fillable[k]: k eighths of a unit are a sum of LENGTHS."""
+def _fewest_notes_table(limit=512):
+    """fewest[k]: the fewest LENGTHS that add up to k eighths of a unit (None: none do)."""
     steps = [int(v / _EIGHTH) for v in LENGTHS.values()]
-    table = [True] + [False] * limit
+    table = [0] + [None] * limit
     for k in range(1, limit + 1):
-        table[k] = any(s <= k and table[k - s] for s in steps)
+        counts = [table[k - s] for s in steps if s <= k and table[k - s] is not None]
+        table[k] = min(counts) + 1 if counts else None
     return table
 
 
-_FILLABLE = _fillable_table()
+_FEWEST = _fewest_notes_table()
 
 
 @functools.lru_cache(maxsize=None)
-def fillable(amount):
-    """True if `amount` units can be filled with notes of LENGTHS (0 can)."""
+def fewest_notes(amount):
+    """The fewest notes of LENGTHS that fill `amount` units (0 for 0), or None."""
     eighths = amount / _EIGHTH
-    return amount >= 0 and eighths.denominator == 1 and eighths < len(_FILLABLE) and \
-        _FILLABLE[int(eighths)]
+    if amount < 0 or eighths.denominator != 1 or eighths >= len(_FEWEST):
+        return None
+    return _FEWEST[int(eighths)]
+
+
+def fillable(amount, notes=10 ** 6):
+    """True if `amount` units can be filled with at most `notes` notes of LENGTHS."""
+    fewest = fewest_notes(amount)
+    return fewest is not None and fewest <= notes
 
 
 def _sums(count):
@@ -105,14 +118,17 @@ _TUPLET_SUMS = {}
 
 
 @functools.lru_cache(maxsize=None)
-def tuplet_feasible(written, left, remaining):
+def tuplet_feasible(written, left, remaining, notes=10 ** 6):
     """Can a tuplet whose notes so far add up to `written`, with `left` notes still to come,
-    close inside the `remaining` units of its bar and leave a fillable rest of the bar?"""
+    close inside the `remaining` units of its bar and leave a rest of the bar that the
+    `notes` the bar may still hold (the tuplet's among them) can fill?"""
+    if notes < left:
+        return False
     if left not in _TUPLET_SUMS:
         _TUPLET_SUMS[left] = sorted(_sums(left))
     for more in _TUPLET_SUMS[left]:
         total = (written + more) * TUPLET_RATIO
-        if total <= remaining and fillable(remaining - total):
+        if total <= remaining and fillable(remaining - total, notes - left):
             return True
     return False
 
@@ -153,6 +169,7 @@ class _Bar(object):
         self.final = final    # the tune's last bar: no tie out of it
         self.close = close    # voice 2: the bar line voice 1 wrote; voice 1: None (its choice)
         self.letters = {}     # letter -> alteration its last accidental in the bar gave it
+        self.notes_left = 10 ** 6  # notes, rests and chords it may still hold (set by line)
         self.tuplet_left = 0  # notes of an open tuplet still to come
         self.tuplet_written = Fraction(0)
         self.after_space = True  # no space at the start of a bar or after another
@@ -161,10 +178,12 @@ class _Bar(object):
 class StructureMask(object):
     """allowed() -> the characters that may come next; feed(char) writes one."""
 
-    def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS, line_bars=LINE_BARS):
+    def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS, line_bars=LINE_BARS,
+                 line_notes=LINE_NOTES):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
+        self.line_notes = line_notes
         self.finished = False
         self._chord_cache = {}
         self._grammar = self._tune()
@@ -287,11 +306,13 @@ class StructureMask(object):
             yield ":"
             opening, char = "|:", (yield self._bar_starts({}))
             self.repeat_open, self.ending = True, 0
+        notes_left = self.line_notes
         while True:
             volta, digits = "", self._volta_digits() if not opening or shape else ""
             if self.last_close == ":|" and digits != "2":
                 self.ending = 0  # no second ending: the repeat is over
             bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars, None)
+            bar.notes_left = notes_left
             if char == "[":
                 char = yield frozenset(digits) | self._in_chord(bar, {}, note=False)
                 if char in "12":
@@ -301,7 +322,7 @@ class StructureMask(object):
                 else:
                     char = ("[", char)
             close, char = yield from self._bar(bar, char, len(shape) + 1)
-            self.ties["1"] = bar.out_ties
+            self.ties["1"], notes_left = bar.out_ties, bar.notes_left
             self.bars += 1
             shape.append((opening if not shape else "", volta, close))
             self.last_close = close
@@ -321,14 +342,18 @@ class StructureMask(object):
 
     def _follower_line(self, shape):
         """Voice 2's line: the same bars with the same bar lines as voice 1's."""
+        notes_left = self.line_notes
         for k, (opening, volta, close) in enumerate(shape):
             yield from self._literal(opening + volta)
             last_in_line = k == len(shape) - 1
             no_tie_out = last_in_line and (close == "|]" or self.bars >= self.max_bars)
             bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
+            later_bars = len(shape) - k - 1  # each needs room for a few notes
+            bar.notes_left = notes_left - later_bars * fewest_notes(self.units)
             char = yield self._bar_starts(self.ties["2"])
             yield from self._bar(bar, char, None)
             self.ties["2"] = bar.out_ties
+            notes_left = bar.notes_left + later_bars * fewest_notes(self.units)
         yield "\n"
 
     # ------------------------------------------------------------ bars
@@ -388,7 +413,8 @@ class StructureMask(object):
         the character after it."""
         yield str(TUPLET)
         bar.tuplet_left, bar.tuplet_written = TUPLET, Fraction(0)
-        counts = [n for n in TUPLET_COUNTS if tuplet_feasible(Fraction(0), n, bar.remaining)]
+        counts = [n for n in TUPLET_COUNTS
+                  if tuplet_feasible(Fraction(0), n, bar.remaining, bar.notes_left)]
         char = yield self._follow(bar, bar.ties) | (frozenset(":") if counts else frozenset())
         if char != ":":
             return char
@@ -540,7 +566,7 @@ class StructureMask(object):
         """(characters that continue a length `prefix` towards one that fits, whether the
         prefix is itself such a length); must_tie: the length must let a tie go over."""
         key = (prefix, must_tie, bar.remaining, bar.tuplet_left, bar.tuplet_written,
-               bar.final, bar.close)
+               bar.final, bar.close, bar.notes_left)
         options = _LENGTH_OPTIONS.get(key)
         if options is None:
             def usable(value):
@@ -556,12 +582,13 @@ class StructureMask(object):
         """A copy of the bar's counters after a note of `value`."""
         after = _Bar(bar.remaining, {}, bar.final, bar.close)
         after.tuplet_left, after.tuplet_written = bar.tuplet_left, bar.tuplet_written
-        after.letters = bar.letters
+        after.letters, after.notes_left = bar.letters, bar.notes_left
         self._advance(after, value)
         return after
 
     def _advance(self, bar, value):
         bar.after_space, bar.ties = False, {}
+        bar.notes_left -= 1
         if bar.tuplet_left:
             bar.tuplet_written += value
             bar.tuplet_left -= 1
@@ -571,10 +598,12 @@ class StructureMask(object):
             bar.remaining -= value
 
     def _length_fits(self, bar, value):
+        """A note of `value` fits: what is left of the bar (and of its tuplet) can still be
+        filled with the notes the bar may still hold."""
         if bar.tuplet_left:
             return tuplet_feasible(bar.tuplet_written + value, bar.tuplet_left - 1,
-                                   bar.remaining)
-        return value <= bar.remaining and fillable(bar.remaining - value)
+                                   bar.remaining, bar.notes_left - 1)
+        return value <= bar.remaining and fillable(bar.remaining - value, bar.notes_left - 1)
 
     def _may_tie(self, after):
         """A tie needs a next note of the same voice: later in the bar, or after a plain
@@ -593,7 +622,7 @@ class StructureMask(object):
                        else NOTE_STARTS | frozenset("z["))
             if not bar.after_space:
                 allowed |= {" "}
-            if tuplet_feasible(Fraction(0), TUPLET, bar.remaining):
+            if tuplet_feasible(Fraction(0), TUPLET, bar.remaining, bar.notes_left):
                 allowed |= {"("}
             return allowed
         if bar.close is not None:  # voice 2: voice 1's bar line
@@ -607,7 +636,8 @@ class StructureMask(object):
             yield from self._literal(bar.close[1:])
             return bar.close, None
         options = self._closings(bar, bar.out_ties)
-        if bars_in_line >= self.line_bars[1]:  # a repeat that opens here opens the next line
+        if bars_in_line >= self.line_bars[1] or bar.notes_left < fewest_notes(self.units):
+            # no room for another bar: a repeat that opens here opens the next line
             options = tuple(o for o in options if not o.endswith("|:"))
         nexts, text = _trie_cached(options), char
         while True:
@@ -638,7 +668,7 @@ class StructureMask(object):
         allowed = set()
         if text not in ("|:", ":||:") and bars_in_line >= self.line_bars[0]:
             allowed.add("\n")
-        if bars_in_line < self.line_bars[1]:
+        if bars_in_line < self.line_bars[1] and bar.notes_left >= fewest_notes(self.units):
             allowed |= self._bar_starts(bar.out_ties)
         return frozenset(allowed)
 

@@ -93,6 +93,16 @@ def test_a_line_holds_one_or_two_bars_so_that_abcm2ps_can_engrave_it():
     assert refused(two + "G", line_bars=mask_module.LINE_BARS) == len(two)
 
 
+def test_a_line_holds_few_enough_notes_to_engrave():
+    """32 sixteenths fill the line: the bar must end, with no room for another bar."""
+    full = HEADER.replace("L:1/8", "L:1/16") + "[V:1]" + "G" * 12 + "|" + "G" * 12 + "|"
+    assert refused(full + "\n", line_bars=(1, 4), line_notes=24) is None
+    assert refused(full + "G", line_bars=(1, 4), line_notes=24) == len(full)
+    tight = HEADER.replace("L:1/8", "L:1/16") + "[V:1]" + "G" * 10
+    assert refused(tight + "G2|", line_notes=11) is None    # the last note fills the bar
+    assert refused(tight + "GG", line_notes=11) == len(tight) + 1
+
+
 def test_every_bar_is_as_long_as_the_meter():
     start = HEADER + "[V:1]G2 B2 d2"
     assert mask_module.StructureMask(ALPHABET) is not None
@@ -147,7 +157,7 @@ def test_the_corpus_is_written_as_the_mask_allows_but_for_its_pickups_and_meter_
     refusals = {}
     for tune in tunes:
         text = tune["text"] + "\n"
-        at = refused(text, min_bars=1, max_bars=100, line_bars=(1, 4))
+        at = refused(text, min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200)
         if at is not None:
             refusals[tune["index"]] = text[at - 3:at + 3]
     # variation 15 (X:17) changes meter inside the piece; variation 30 (X:31) has pick-ups
