@@ -309,6 +309,8 @@ class StructureMask(object):
         notes_left = self.line_notes
         while True:
             volta, digits = "", self._volta_digits() if not opening or shape else ""
+            if self.ties["1"] or (not shape and self.ties["2"]):
+                digits = ""  # no tie into an ending
             if self.last_close == ":|" and digits != "2":
                 self.ending = 0  # no second ending: the repeat is over
             bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars, None)
@@ -346,7 +348,8 @@ class StructureMask(object):
         for k, (opening, volta, close) in enumerate(shape):
             yield from self._literal(opening + volta)
             last_in_line = k == len(shape) - 1
-            no_tie_out = last_in_line and (close == "|]" or self.bars >= self.max_bars)
+            no_tie_out = (close == "|]" or self.bars >= self.max_bars) if last_in_line else \
+                bool(shape[k + 1][1])  # the next bar opens an ending
             bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
             later_bars = len(shape) - k - 1  # each needs room for a few notes
             bar.notes_left = notes_left - later_bars * fewest_notes(self.units)
@@ -607,10 +610,11 @@ class StructureMask(object):
 
     def _may_tie(self, after):
         """A tie needs a next note of the same voice: later in the bar, or after a plain
-        bar line (or a repeat's start) in a bar that is not the tune's last."""
+        bar line into a bar that is not the tune's last and opens no repeat or ending
+        (abc2midi holds such a tie past the end of the track)."""
         if after.tuplet_left or after.remaining:
             return True
-        return not after.final and after.close in (None, "|", "|:")
+        return not after.final and after.close in (None, "|")
 
     def _follow(self, bar, ties):
         """What may come after a note, rest, chord, space or tuplet mark (ties: pitches
@@ -652,13 +656,13 @@ class StructureMask(object):
 
     def _closings(self, bar, ties):
         """Voice 1's bar lines for this bar: a repeat opens only when none is open, and
-        closes only when one is; a tie goes over a plain bar line or a repeat's start."""
+        closes only when one is; a tie goes over a plain bar line only."""
         if bar.final:
             return (":|",) if self.repeat_open else ("|]",)
-        if self.repeat_open:
-            return ("|",) if ties else ("|", ":|", ":||:")
         if ties:
-            return ("|", "|:")
+            return ("|",)
+        if self.repeat_open:
+            return ("|", ":|", ":||:")
         return ("|", "|:") + (("|]",) if self.bars + 1 >= self.min_bars else ())
 
     def _after_close(self, bar, text, bars_in_line):

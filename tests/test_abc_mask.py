@@ -160,8 +160,10 @@ def test_the_corpus_is_written_as_the_mask_allows_but_for_its_pickups_and_meter_
         at = refused(text, min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200)
         if at is not None:
             refusals[tune["index"]] = text[at - 3:at + 3]
-    # variation 15 (X:17) changes meter inside the piece; variation 30 (X:31) has pick-ups
-    assert sorted(refusals) == [17, 31], refusals
+    # variation 15 (X:17) changes meter inside the piece; variation 30 (X:31) has pick-ups;
+    # variations 4, 6 and 25 (X:5, X:7, X:26) tie into a first ending or a repeat's start,
+    # which the mask leaves out (abc2midi can hold such a tie past the end of its track)
+    assert sorted(refusals) == [5, 7, 17, 26, 31], refusals
 
 
 def test_a_vocabulary_without_the_structure_is_refused():
