@@ -69,11 +69,14 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 class PresetHelp(argparse.ArgumentDefaultsHelpFormatter):
-    """Flags a preset fills in say so instead of "(default: None)"."""
+    """Flags a preset fills in say so instead of "(default: None)"; flags whose help tells
+    their default get no "(default: None)" either."""
 
     def _get_help_string(self, action):
         if action.default is None and action.dest in PRESETS["chapter"]:
             return (action.help or "") + " (default: from --preset)"
+        if action.default is None and "default" in (action.help or ""):
+            return action.help
         return super()._get_help_string(action)
 
 
