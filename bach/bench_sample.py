@@ -12,12 +12,16 @@ cores; measure it on a trained model: an untrained one writes tunes no musician 
     python bach/bench_sample.py
     python bach/bench_sample.py --save_dir save -n 1000 --repeats 5 --tunes 10
 """
-import argparse
-import os
-import sys
-import time
 
-from utils import OneLineParser, UserError, load_save_dir
+from supported import exit_unless_supported_python
+
+exit_unless_supported_python()
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from utils import OneLineParser, UserError, load_save_dir  # noqa: E402
 
 
 def build_parser():

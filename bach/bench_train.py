@@ -13,15 +13,19 @@ swings from round to round; --threads 1 --clock cpu counts this process' CPU tim
     python bach/bench_train.py --rounds 7 --steps 40
     python bach/bench_train.py --threads 1 --clock cpu
 """
-import argparse
-import os
-import statistics
-import sys
-import time
 
-import numpy as np
+from supported import exit_unless_supported_python
 
-from utils import OneLineParser, TextLoader, UserError
+exit_unless_supported_python()
+import argparse  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from utils import OneLineParser, TextLoader, UserError  # noqa: E402
 
 CELLS = ("basic", "block")  # lstm_cells.CELLS; not imported here: it loads TensorFlow
 

@@ -21,18 +21,22 @@ Tunes begin and end as abc_grammar.tune_spans says; a last tune cut off by the e
 text is reported as truncated and left out of every figure. Text before the first `X:` is
 not a tune.
 """
-import concurrent.futures
-import functools
-import json
-import os
-import re
-import shutil
-import subprocess
-import sys
-import tempfile
 
-import abc_grammar
-from utils import OneLineParser, UserError, read_text, write_json_atomically
+from supported import exit_unless_supported_python
+
+exit_unless_supported_python()
+import concurrent.futures  # noqa: E402
+import functools  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+
+import abc_grammar  # noqa: E402
+from utils import OneLineParser, UserError, read_text, write_json_atomically  # noqa: E402
 
 REQUIRED_TOOLS = ("abc2midi", "abc2abc", "abcm2ps")
 PNG_TOOL = "rsvg-convert"

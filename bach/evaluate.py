@@ -25,18 +25,22 @@ says so and the rest runs.
     python bach/evaluate.py --save_dir save_best
     python bach/evaluate.py --save_dir save_best --tunes 10 --render samples/best
 """
-import argparse
-import collections
-import hashlib
-import math
-import os
-import sys
-import time
 
-import abc_grammar
-import music_metrics
-from sample import add_sampling_flags, sampling_settings
-from utils import (OneLineParser, UserError, load_save_dir, write_json_atomically,
+from supported import exit_unless_supported_python
+
+exit_unless_supported_python()
+import argparse  # noqa: E402
+import collections  # noqa: E402
+import hashlib  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import abc_grammar  # noqa: E402
+import music_metrics  # noqa: E402
+from sample import add_sampling_flags, sampling_settings  # noqa: E402
+from utils import (OneLineParser, UserError, load_save_dir, write_json_atomically,  # noqa: E402
                    write_text_atomically)
 
 DEFAULT_CORPUS = os.path.join("data", "bach", "original.txt")

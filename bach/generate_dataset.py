@@ -7,12 +7,16 @@ drawn at random (with repetition) to data/bach/input.txt, one blank line after e
     python bach/generate_dataset.py                         # 1000 pieces, seed 0
     python bach/generate_dataset.py --count 2000 --seed 7
 """
-import os
-import random
-import sys
 
-import abc_grammar
-from utils import OneLineParser, UserError, read_text, write_text_atomically
+from supported import exit_unless_supported_python
+
+exit_unless_supported_python()
+import os  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+
+import abc_grammar  # noqa: E402
+from utils import OneLineParser, UserError, read_text, write_text_atomically  # noqa: E402
 
 DEFAULT_INPUT = os.path.join("data", "bach", "original.txt")
 DEFAULT_OUTPUT = os.path.join("data", "bach", "input.txt")

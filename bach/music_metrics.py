@@ -47,21 +47,25 @@ API, for bach/evaluate.py:
     plot_histograms(report["sets"], "hist.png")
 (compare() does the first two lines without a cache.)
 """
-import collections
-import concurrent.futures
-import importlib.util
-import json
-import math
-import os
-import random
-import re
-import shutil
-import subprocess
-import sys
-import tempfile
 
-import abc_grammar
-from utils import OneLineParser, UserError, write_json_atomically, write_text_atomically
+from supported import exit_unless_supported_python
+
+exit_unless_supported_python()
+import collections  # noqa: E402
+import concurrent.futures  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+
+import abc_grammar  # noqa: E402
+from utils import OneLineParser, UserError, write_json_atomically, write_text_atomically  # noqa: E402
 
 TOOL = "abc2midi"
 INSTALL_HINT = "sudo apt-get install abcmidi"

@@ -14,12 +14,16 @@ Two flags say how: --sample is the chapter's sampling type (how each character i
 --sampler what runs the model (sampling.py). Both default to what train.py stored with the
 model (its --sample and --sampler), else the chapter's: --sample 1, --sampler graph.
 """
-import argparse
-import os
-import re
-import sys
 
-from utils import (SAMPLER_HELP, SAMPLERS, SAMPLING_HELP, SAMPLING_TYPES, OneLineParser,
+from supported import exit_unless_supported_python
+
+exit_unless_supported_python()
+import argparse  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+
+from utils import (SAMPLER_HELP, SAMPLERS, SAMPLING_HELP, SAMPLING_TYPES, OneLineParser,  # noqa: E402
                    UserError, load_save_dir, read_text, stored_sampling,
                    write_text_atomically)
 

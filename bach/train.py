@@ -11,16 +11,20 @@ Ctrl-C saves before exiting. Settings and vocabulary are saved as JSON, never pi
     python bach/train.py --init_from save --num_epochs 2
     python bach/train.py --preset best --save_dir save_best   # bach/EXPERIMENTS.md's choice
 """
-import json
-import math
-import os
-import signal
-import sys
-import time
 
-import numpy as np
+from supported import exit_unless_supported_python
 
-from utils import (MODEL_SETTINGS, SAMPLER_HELP, SAMPLERS, SAMPLING_HELP, SAMPLING_TYPES,
+exit_unless_supported_python()
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from utils import (MODEL_SETTINGS, SAMPLER_HELP, SAMPLERS, SAMPLING_HELP, SAMPLING_TYPES,  # noqa: E402
                    TRANSPOSITIONS, OneLineParser, TextLoader, UserError, load_save_dir,
                    write_json_atomically)
 

@@ -13,8 +13,10 @@ Markers (declared in setup.cfg):
   with the reason and the command that installs them. `needs_abc_tools("rsvg-convert")`
   names only the tools that test runs.
 """
+import contextlib
 import importlib
 import importlib.util
+import io
 import os
 import shutil
 import subprocess
@@ -51,6 +53,18 @@ def load_module(folder, name):
     module = importlib.import_module(name)
     assert os.path.dirname(os.path.abspath(module.__file__)) == path, module.__file__
     return module
+
+
+def call_main(main, argv):
+    """Run a script's main(argv) in this process; (stdout, exit code)."""
+    out = io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out):
+        try:
+            main(argv)
+        except SystemExit as e:
+            code = e.code
+    return out.getvalue(), code
 
 
 def run_script(relpath, *args, cwd=None, timeout=600, env=None):

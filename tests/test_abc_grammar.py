@@ -124,3 +124,11 @@ def test_a_transposed_tune_sounds_a_tone_higher_and_comes_back_the_same():
     assert "^e>d c2 (3Bcd" in up  # d sharp -> e sharp, which A major does not imply
     assert grammar.transpose_tune(up, -1, -2) == tune
     assert grammar.structure_problems(up) == []
+
+
+def test_bach_scripts_refuse_an_unserved_python_in_one_line():
+    supported = load_script("bach/supported.py")
+    assert supported.unsupported_python_message((3, 11, 7)) is None
+    assert supported.unsupported_python_message((3, 7, 16)) is None
+    message = supported.unsupported_python_message((3, 9, 18))
+    assert message.startswith("error: Python 3.9 is not supported") and "\n" not in message

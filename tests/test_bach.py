@@ -5,9 +5,7 @@ command-line tests run in subprocesses, and bad-input runs stop before TensorFlo
 The cross-line checkpoint test runs only when BACH_OTHER_PYTHON names the other TensorFlow
 line's interpreter (.ci/run sets it).
 """
-import contextlib
 import hashlib
-import io
 import json
 import os
 import re
@@ -19,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, load_script, run_script
+from conftest import ROOT, load_script, run_script, call_main as call
 
 TUNES = """X:1
 T:Little Minuet
@@ -82,18 +80,6 @@ def make_data(folder, count=40, seed=0):
     with open(os.path.join(folder, "input.txt"), "w", encoding="utf-8", newline="") as f:
         f.write(text)
     return text
-
-
-def call(main, argv):
-    """Run a script's main(argv) in this process; (stdout, exit code)."""
-    out = io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out):
-        try:
-            main(argv)
-        except SystemExit as e:
-            code = e.code
-    return out.getvalue(), code
 
 
 def train_losses(stdout):

@@ -6,8 +6,6 @@ BACH_OTHER_PYTHON names the other line's interpreter, as .ci/run sets it) across
 Tiny tunes written here, tiny sizes, one epoch.
 """
 import argparse
-import contextlib
-import io
 import json
 import os
 import re
@@ -17,7 +15,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import ROOT, load_script
+from conftest import ROOT, load_script, call_main as call
 
 TUNES = """X:1
 T:Little Minuet
@@ -40,18 +38,6 @@ OTHER_PYTHON = os.environ.get("BACH_OTHER_PYTHON")
 generate_dataset = load_script("bach/generate_dataset.py")
 tf = load_script("bach/tfcompat.py").tf_v1()
 lstm_cells = load_script("bach/lstm_cells.py")
-
-
-def call(main, argv):
-    """Run a script's main(argv) in this process; (stdout, exit code)."""
-    out = io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out):
-        try:
-            main(argv)
-        except SystemExit as e:
-            code = e.code
-    return out.getvalue(), code
 
 
 def train_here(base, cell, save_dir=None, extra=()):
