@@ -317,41 +317,48 @@ def _fraction(part, whole):
     return None if part is None or not whole else part / float(whole)
 
 
+def _tune_details(tune):
+    """(parsed tune, its details without the tools)."""
+    parsed = parse_tune(tune["text"])
+    details = {"index": tune["index"], "sample": tune.get("sample"),
+               "x": parsed["x"], "title": parsed["title"],
+               "truncated": tune["truncated"], "chars": len(tune["text"]),
+               "fields": parsed["fields"], "missing_fields": parsed["missing_fields"],
+               "bars": parsed["bars"], "rest_bars": parsed["rest_bars"],
+               "voice_lines": len(parsed["voice_lines"]),
+               "structure_problems": ["%s: %s" % p for p in parsed["structure"]]}
+    return parsed, details
+
+
+def _run_tools(per_tune, keep, workers):
+    """The tools on every complete tune, in threads; a tune's failed rules are its
+    structure's and the tools'."""
+    def work(item):
+        tune, parsed, details = item
+        with tempfile.TemporaryDirectory(prefix="check_abc_") as workdir:
+            details.update(check_tune(tune["text"], workdir))
+            structure = [r for r, _ in parsed["structure"]]
+            details["failed_rules"] = sorted(set(structure), key=structure.index) + \
+                details["failed_rules"]
+            details["valid"] = not details["failed_rules"]
+            if keep is not None and details["valid"]:
+                keep(tune, details, workdir)
+    todo = [item for item in per_tune if not item[0]["truncated"]]
+    workers = workers or min(8, (os.cpu_count() or 1) * 2)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        for _ in pool.map(work, todo):
+            pass
+
+
 def _check(text, corpus_text, keep, workers):
     """The report; `keep(tune, details, workdir)`, when given, is called for each valid
     tune while its tool outputs still exist."""
     tunes = split_tunes(text)
     complete = [t for t in tunes if not t["truncated"]]
     missing = missing_tools()
-    per_tune = []
-    for tune in tunes:
-        parsed = parse_tune(tune["text"])
-        details = {"index": tune["index"], "sample": tune.get("sample"),
-                   "x": parsed["x"], "title": parsed["title"],
-                   "truncated": tune["truncated"], "chars": len(tune["text"]),
-                   "fields": parsed["fields"], "missing_fields": parsed["missing_fields"],
-                   "bars": parsed["bars"], "rest_bars": parsed["rest_bars"],
-                   "voice_lines": len(parsed["voice_lines"]),
-                   "structure_problems": ["%s: %s" % p for p in parsed["structure"]]}
-        per_tune.append((tune, parsed, details))
-
+    per_tune = [(tune,) + _tune_details(tune) for tune in tunes]
     if not missing:
-        def work(item):
-            tune, parsed, details = item
-            with tempfile.TemporaryDirectory(prefix="check_abc_") as workdir:
-                details.update(check_tune(tune["text"], workdir))
-                structure = [r for r, _ in parsed["structure"]]
-                details["failed_rules"] = sorted(set(structure), key=structure.index) + \
-                    details["failed_rules"]
-                details["valid"] = not details["failed_rules"]
-                if keep is not None and details["valid"]:
-                    keep(tune, details, workdir)
-        todo = [item for item in per_tune if not item[0]["truncated"]]
-        workers = workers or min(8, (os.cpu_count() or 1) * 2)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            for _ in pool.map(work, todo):
-                pass
-
+        _run_tools(per_tune, keep, workers)
     checked = [d for t, _, d in per_tune if not t["truncated"]]
     bars = sum(d["bars"] for d in checked)
     rest_bars = sum(d["rest_bars"] for d in checked)
@@ -361,8 +368,8 @@ def _check(text, corpus_text, keep, workers):
         "leading_chars": _leading_chars(text),
         "valid_tunes": None, "valid_fraction": None,
         "bars": bars, "bad_bars": None, "bad_bar_fraction": None,
-        # Bars of rests only: always the right length, so a sampler that refuses wrong bars
-        # favours them; compare with the corpus' share.
+        # Bars of rests only, beside the corpus' share: a sampler that refuses wrong bars
+        # would favour them (they always have the right length).
         "rest_bars": rest_bars, "rest_bar_fraction": _fraction(rest_bars, bars),
         "errors": None, "warnings": None, "failed_rules": None,
     }

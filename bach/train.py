@@ -92,6 +92,17 @@ def build_parser():
     p.add_argument("--seed", type=int, default=None,
                    help="seed TensorFlow's and NumPy's random numbers (default: unseeded, as "
                         "the chapter)")
+    add_stored_sampling_flags(p)
+    p.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                   help="a tested configuration (flags given beside it win): 'best' is the one "
+                        "bach/EXPERIMENTS.md chose, see bach/README.md")
+    p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
+    return p
+
+
+def add_stored_sampling_flags(p):
+    """--sample, --sampler and --temperature: stored with the model as the defaults of
+    sample.py and evaluate.py, which take the same flags."""
     p.add_argument("--sample", type=int, default=1, choices=SAMPLING_TYPES,
                    help="stored for sample.py and evaluate.py, their default --sample: %s "
                         "(default %%(default)s, the chapter's)" % SAMPLING_HELP)
@@ -101,11 +112,6 @@ def build_parser():
     p.add_argument("--temperature", type=float, default=1.0,
                    help="stored as their default --temperature (default %(default)s, the "
                         "chapter's)")
-    p.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                   help="a tested configuration (flags given beside it win): 'best' is the one "
-                        "bach/EXPERIMENTS.md chose, see bach/README.md")
-    p.add_argument("--verbose", action="store_true", help="show TensorFlow's log lines")
-    return p
 
 
 def check_args(parser, args):
