@@ -320,7 +320,8 @@ class StructureMask(object):
                 if char in "12":
                     yield " "
                     self.ending = int(char)
-                    volta, char = "[%s " % char, (yield self._bar_starts(self.ties["1"]))
+                    volta, char = "[%s " % char, (yield self._bar_starts(self.ties["1"],
+                                                                         notes_left))
                 else:
                     char = ("[", char)
             close, char = yield from self._bar(bar, char, len(shape) + 1)
@@ -353,7 +354,7 @@ class StructureMask(object):
             bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
             later_bars = len(shape) - k - 1  # each needs room for a few notes
             bar.notes_left = notes_left - later_bars * fewest_notes(self.units)
-            char = yield self._bar_starts(self.ties["2"])
+            char = yield self._bar_starts(self.ties["2"], bar.notes_left)
             yield from self._bar(bar, char, None)
             self.ties["2"] = bar.out_ties
             notes_left = bar.notes_left + later_bars * fewest_notes(self.units)
@@ -361,9 +362,13 @@ class StructureMask(object):
 
     # ------------------------------------------------------------ bars
 
-    def _bar_starts(self, ties):
-        """The first characters of a bar's music (ties: pitches tied into it)."""
-        return frozenset("[(") | (self._tied_starts({}, ties) if ties else NOTE_STARTS | {"z"})
+    def _bar_starts(self, ties, notes_left=10 ** 6):
+        """The first characters of a bar's music (ties: pitches tied into it; a tuplet only
+        if the bar's notes still leave room for one)."""
+        starts = frozenset("[") | (self._tied_starts({}, ties) if ties else NOTE_STARTS | {"z"})
+        if tuplet_feasible(Fraction(0), TUPLET, self.units, notes_left):
+            starts |= {"("}
+        return starts
 
     def _tied_starts(self, letters, ties):
         """A note that takes over the tie (a single pitch), or a chord that holds them."""
@@ -673,7 +678,7 @@ class StructureMask(object):
         if text not in ("|:", ":||:") and bars_in_line >= self.line_bars[0]:
             allowed.add("\n")
         if bars_in_line < self.line_bars[1] and bar.notes_left >= fewest_notes(self.units):
-            allowed |= self._bar_starts(bar.out_ties)
+            allowed |= self._bar_starts(bar.out_ties, bar.notes_left)
         return frozenset(allowed)
 
 
