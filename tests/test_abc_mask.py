@@ -94,7 +94,7 @@ def test_a_line_holds_one_or_two_bars_so_that_abcm2ps_can_engrave_it():
 
 
 def test_a_line_holds_few_enough_notes_to_engrave():
-    """32 sixteenths fill the line: the bar must end, with no room for another bar."""
+    """24 sixteenths fill the line: the bar must end, with no room for another bar."""
     full = HEADER.replace("L:1/8", "L:1/16") + "[V:1]" + "G" * 12 + "|" + "G" * 12 + "|"
     assert refused(full + "\n", line_bars=(1, 4), line_notes=24) is None
     assert refused(full + "G", line_bars=(1, 4), line_notes=24) == len(full)
