@@ -70,7 +70,7 @@ class StructuredSampler(object):
             packed = tf.placeholder(tf.float32, [1, 2 * layers * size])
             temperature = tf.placeholder(tf.float32, [])
             parts = tf.split(packed, 2 * layers, axis=1)
-            h, state = lstm_step(model)(char, tuple(
+            h, state = lstm_step(model, table=False)(char, tuple(
                 (parts[2 * k], parts[2 * k + 1]) for k in range(layers)))
             logits = (tf.matmul(h, model.softmax_w) + model.softmax_b) / temperature
             probs = tf.nn.softmax(logits)[0]
@@ -216,23 +216,29 @@ class GraphSampler(object):
         return tf.reshape(out.stack(), [-1])[:self.num]
 
 
-def lstm_step(model):
+def lstm_step(model, table=True):
     """One step of the model's MultiRNNCell of BasicLSTMCells, on their own variables, with
-    everything that does not change between steps computed once: BasicLSTMCell's
-    forget_bias (1.0) folded into the bias, the input half of the first kernel and the
-    first bias into a per-character table. Returns step(char_id, state) -> (h, state)."""
+    BasicLSTMCell's forget_bias (1.0) folded into the bias. With `table`, the input half of
+    the first kernel and the first bias become a per-character table, computed once per
+    session.run: worth it for a loop of many steps in one run, not for one step a run.
+    Returns step(char_id, state) -> (h, state)."""
     size = model.args.rnn_size
     kernels, biases = cell_weights(model)
     forget = tf.constant([0.0] * (2 * size) + [1.0] * size + [0.0] * size)
     biases = [b + forget for b in biases]
-    first_table = tf.matmul(model.embedding, kernels[0][:size]) + biases[0]
+    if table:
+        first_table = tf.matmul(model.embedding, kernels[0][:size]) + biases[0]
+    else:
+        def first_table_rows(char_id):
+            return tf.matmul(tf.gather(model.embedding, char_id), kernels[0][:size]) + biases[0]
     first_recurrent = kernels[0][size:]
 
     def step(char_id, state):
         x, new_state = None, []
         for layer, (c, h) in enumerate(state):
             if layer == 0:
-                gates = tf.gather(first_table, char_id) + tf.matmul(h, first_recurrent)
+                inputs = tf.gather(first_table, char_id) if table else first_table_rows(char_id)
+                gates = inputs + tf.matmul(h, first_recurrent)
             else:
                 gates = tf.matmul(tf.concat([x, h], 1), kernels[layer]) + biases[layer]
             i, _, f, o = tf.split(tf.sigmoid(gates), 4, axis=1)
