@@ -67,6 +67,18 @@ def call_main(main, argv):
     return out.getvalue(), code
 
 
+# The other TensorFlow line's interpreter, for the cross-line checkpoint tests (.ci/run sets it).
+OTHER_PYTHON = os.environ.get("BACH_OTHER_PYTHON")
+
+
+def run_other(*args):
+    """Run a command under OTHER_PYTHON from the repository root; the finished process."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([OTHER_PYTHON] + [str(a) for a in args], cwd=ROOT, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=600)
+
+
 def run_script(relpath, *args, cwd=None, timeout=600, env=None):
     full_env = dict(os.environ)
     full_env.update(env or {})

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, load_script, run_script, call_main as call
+from conftest import OTHER_PYTHON, run_other, ROOT, load_script, run_script, call_main as call
 
 TUNES = """X:1
 T:Little Minuet
@@ -65,7 +65,6 @@ K:G
 """
 TINY = ["--rnn_size", "16", "--batch_size", "4", "--seq_length", "10", "--save_every", "100",
         "--learning_rate", "0.01"]
-OTHER_PYTHON = os.environ.get("BACH_OTHER_PYTHON")
 
 generate_dataset = load_script("bach/generate_dataset.py")
 utils = load_script("bach/utils.py")
@@ -501,13 +500,6 @@ def test_ctrl_c_saves_before_exiting(trained, tmp_path):
 
 
 # ------------------------------------------------ checkpoints across TensorFlow lines
-
-
-def run_other(*args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([OTHER_PYTHON] + [str(a) for a in args], cwd=ROOT, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=600)
 
 
 @pytest.mark.skipif(not OTHER_PYTHON, reason="set BACH_OTHER_PYTHON to the other TensorFlow "

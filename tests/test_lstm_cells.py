@@ -10,12 +10,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, load_script, call_main as call
+from conftest import OTHER_PYTHON, run_other, ROOT, load_script, call_main as call
 
 TUNES = """X:1
 T:Little Minuet
@@ -33,7 +32,6 @@ d2f a2f|e2c A3|d2f a2g|f3 d3|B2d g2e|c2e a2f|d2c B2A|d6|
 """
 TINY = ["--rnn_size", "16", "--batch_size", "4", "--seq_length", "10", "--save_every", "1000",
         "--learning_rate", "0.01", "--num_epochs", "1"]
-OTHER_PYTHON = os.environ.get("BACH_OTHER_PYTHON")
 
 generate_dataset = load_script("bach/generate_dataset.py")
 tf = load_script("bach/tfcompat.py").tf_v1()
@@ -206,13 +204,6 @@ def sample_there(save_dir, sampler="loop"):
                      "-n", "80", "--sample", "0", "--sampler", sampler)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
-
-
-def run_other(*args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([OTHER_PYTHON] + [str(a) for a in args], cwd=ROOT, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=600)
 
 
 @pytest.mark.skipif(not OTHER_PYTHON, reason="set BACH_OTHER_PYTHON to the other TensorFlow "
