@@ -178,6 +178,7 @@ lower = \relative c { \clef bass \key g \major \time 3/4 g2. | e2. | d2. | g2. |
 """
 
 
+@pytest.mark.slow  # runs LilyPond
 @pytest.mark.skipif(bool(builder.missing_tools("many-voice")),
                     reason="needs lilypond and midi2abc")
 def test_many_voice_build_end_to_end_on_a_tiny_score(tmp_path):
@@ -522,6 +523,7 @@ def test_abcm2ps_accepts_a_tune_and_catches_an_error():
     assert not builder.abcm2ps_accepts(EXPECTED_STAVES_TUNE)
 
 
+@pytest.mark.slow  # runs LilyPond
 @pytest.mark.skipif(bool(builder.missing_tools()),
                     reason="needs lilypond, convert-ly, abcm2ps and abc2midi")
 def test_two_staff_build_end_to_end_on_the_hand_written_score(tmp_path):
@@ -553,6 +555,7 @@ K:G
                        "mismatches": 0, "fallback_spellings": 0}
 
 
+@pytest.mark.slow  # runs LilyPond
 @pytest.mark.skipif(bool(builder.missing_tools()) or not os.path.isdir(SHARED_BACH),
                     reason="needs lilypond, abcm2ps, abc2midi and the local mirror ../shared/data")
 def test_two_staff_build_of_the_aria_gives_the_reference_bytes(tmp_path):
