@@ -157,7 +157,7 @@ class GraphSampler(object):
             self.sampling_type: sampling_type, self.temperature: temperature, self.seed: seed})
         return prime + "".join(self.chars[i] for i in ids)
 
-    def _tables(self, model):
+    def _tables(self):
         """Per-character lookups: 1 where the next character is drawn (by sampling type),
         1 where a tie mark forbids the draw (type 3 only)."""
         draw_next = tf.cast(tf.equal(self.sampling_type, 1), tf.float32) + tf.zeros(
@@ -184,7 +184,7 @@ class GraphSampler(object):
                                  parallel_iterations=1)
         softmax_w = model.softmax_w / self.temperature
         softmax_b = model.softmax_b / self.temperature
-        draw_next, keep_tie = self._tables(model)
+        draw_next, keep_tie = self._tables()
         vocab_size = len(self.chars)
 
         def body(i, prev_id, char_id, state, out):
