@@ -10,8 +10,11 @@ rules, and what the ABC tools accept):
   with the same bar lines;
 - every bar is exactly as long as the meter: a note's length can only be one that still
   fits, and what is left can still be filled; tuplets `(3` close inside their bar;
+- a chord's notes go up, as in every chord of the corpus, at most 4 of them and 2 tied;
 - a tie goes to the same pitch: the next note is that pitch, spelled the same;
-- the tune ends with a closing bar line after 16 to 48 bars, with no tie left open.
+- the tune ends with a closing bar line after 16 to 48 bars, with no tie left open, and
+  (end_on_tonic) voice 2's last note or chord has the key's tonic lowest: a cadence, as
+  every tune of the corpus ends.
 The grammar is a generator: it yields the set of allowed characters and is sent the one
 chosen. It never needs to take a character back, so the sampler never edits what it drew.
 """
@@ -28,6 +31,8 @@ LINE_BARS = (1, 2)
 # (median) to 27, its 4-bar lines up to about 56 short notes; chords, accidentals and ties
 # widen a line: at 32, 7 of 50 sampled tunes still had a line abcm2ps could not fit.
 LINE_NOTES = 24
+# ... and in a line of two bars: two staves of 24 still overflowed in 3 of 50 tunes.
+MORE_BARS_NOTES = 18
 MAX_TEXT = 40                # characters of a T: or C: value
 TEXT_MARKS = " .,'-"         # and letters and digits: no music in a title
 DIGITS = "0123456789"
@@ -39,6 +44,9 @@ HEADER = (  # (field, required, values: "number", "text" or the values allowed)
     ("V", True, ("1", "1 clef=bass")), ("V", True, ("2", "2 clef=bass")),
     ("K", True, ("C", "G", "D", "A", "E", "F", "Bb", "Eb", "Ab",
                  "Am", "Em", "Bm", "F#m", "C#m", "Dm", "Gm", "Cm", "Fm", "Bbm")))
+# L: as in every tune of the corpus: the model counts bars in sixteenths (with L:1/8 it
+# filled them twice over, and the mask had to cut every bar short).
+UNIT_LENGTHS = ("1/16",)
 # Note lengths as the corpus writes them (data/bach/STAVES.md, step 6), in units of L:.
 LENGTHS = {"": Fraction(1), "/": Fraction(1, 2), "//": Fraction(1, 4), "3/8": Fraction(3, 8),
            "3/4": Fraction(3, 4), "3/2": Fraction(3, 2), "7/4": Fraction(7, 4),
@@ -51,9 +59,16 @@ TUPLET_RATIO = Fraction(TUPLET_Q[TUPLET], TUPLET)
 # pieces up to two letters up or down.
 LOWEST, HIGHEST = -19, 19
 CHORD_NOTES = 4          # the most notes in a chord, as in the corpus
+# Tied notes in a chord: the corpus ties 1 in 56% of its chords, 2 in 1.5%. The sampler
+# allows none: the model loses track of which pitch a chord tied (it must sound again in
+# the next chord), and with ties 16% of its steps left it under a tenth of the model's
+# probability and chords grew to 4 tied notes; without, 6.6% (bach/EXPERIMENTS.md).
+CHORD_TIES = 0
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
-SPELLINGS = tuple(a + letter for a in ("", "^", "^^", "_", "__", "=") for letter in NOTE_LETTERS)
+ACCIDENTALS = ("", "^", "^^", "_", "__", "=")
+SPELLINGS = tuple(a + letter for a in ACCIDENTALS for letter in NOTE_LETTERS)
+_SPELLINGS_OF = {letter: tuple(a + letter for a in ACCIDENTALS) for letter in NOTE_LETTERS}
 # Characters a model must be able to write for the mask to build any tune it allows: the
 # header's letters, bar lines, voices, accidentals (a tie's note may need one written),
 # octave marks, the digits of the lengths, rests, ties and tuplets.
@@ -174,20 +189,30 @@ class _Bar(object):
         self.tuplet_left = 0  # notes of an open tuplet still to come
         self.tuplet_written = Fraction(0)
         self.after_space = True  # no space at the start of a bar or after another
+        # how the bar's last note or chord must end: voice 2's last bar of a line that may
+        # end the tune: "may"; that does: "must" (the tonic lowest, below middle C); voice
+        # 1's bar that ends the tune: "treble" (no note below middle C)
+        self.cadence = None
+        self.ends_on_tonic = False
+        self.last_lowest = None  # the lowest pitch of the bar's last note or chord
 
 
 class StructureMask(object):
     """allowed() -> the characters that may come next; feed(char) writes one."""
 
     def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS, line_bars=LINE_BARS,
-                 line_notes=LINE_NOTES):
+                 line_notes=LINE_NOTES, more_bars_notes=MORE_BARS_NOTES, end_on_tonic=True,
+                 unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
-        self.line_notes = line_notes
+        self.line_notes, self.end_on_tonic = line_notes, end_on_tonic
+        self.unit_lengths, self.chord_ties = unit_lengths, chord_ties
+        # what a second bar in the line costs: the line's notes drop to more_bars_notes
+        self.more_bars_cost = max(0, line_notes - (more_bars_notes or line_notes))
         self.finished = False
-        self._chord_cache = {}
         self._grammar = self._tune()
+        self.last_v1_lowest = None
         self._allowed = self._visible(next(self._grammar))
 
     def allowed(self):
@@ -215,17 +240,18 @@ class StructureMask(object):
 
     def _header(self):
         self.units = None
+        header = [(f, r, self.unit_lengths if f == "L" else v) for f, r, v in HEADER]
         at = 0
-        while at < len(HEADER):
+        while at < len(header):
             letters = {}
-            for k in range(at, len(HEADER)):
-                letters.setdefault(HEADER[k][0], k)
-                if HEADER[k][1]:
+            for k in range(at, len(header)):
+                letters.setdefault(header[k][0], k)
+                if header[k][1]:
                     break
             letter = yield frozenset(letters)
             at = letters[letter]
             yield ":"
-            field, _, values = HEADER[at]
+            field, _, values = header[at]
             if values == "number":
                 value = yield from self._number()
             elif values == "text":
@@ -241,7 +267,7 @@ class StructureMask(object):
         elif field == "L":
             self.units = self.meter / Fraction(value)
         elif field == "K":
-            self.key_sig = key_signature(value)
+            self.key_sig, self.tonic = key_signature(value), value[0]
 
     def _number(self):
         text = yield frozenset("123456789")
@@ -286,10 +312,11 @@ class StructureMask(object):
             yield from self._literal(opening)
             shape = yield from self._leader_line()
             yield from self._literal("[V:2]")
-            yield from self._follower_line(shape)
+            cadence = yield from self._follower_line(shape)
             last = shape[-1][2]
             may_end = last in ("|]", ":|") and self.bars >= self.min_bars and not any(
-                self.ties.values()) and not self.repeat_open
+                self.ties.values()) and not self.repeat_open and cadence and (
+                self.last_v1_lowest is None or self.last_v1_lowest >= 0 or not self.end_on_tonic)
             must_end = last == "|]" or self.bars >= self.max_bars
             char = yield frozenset(("\n" if may_end else "") + ("" if must_end else "["))
             if char == "\n":
@@ -316,6 +343,8 @@ class StructureMask(object):
                 self.ending = 0  # no second ending: the repeat is over
             bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars, None)
             bar.notes_left = notes_left
+            if bar.final and self.end_on_tonic:
+                bar.cadence = "treble"
             if char == "[":
                 char = yield frozenset(digits) | self._in_chord(bar, {}, note=False)
                 if char in "12":
@@ -326,7 +355,8 @@ class StructureMask(object):
                 else:
                     char = ("[", char)
             close, char = yield from self._bar(bar, char, len(shape) + 1)
-            self.ties["1"], notes_left = bar.out_ties, bar.notes_left
+            self.ties["1"], notes_left = bar.out_ties, self._next_bar_notes(bar, len(shape) + 1)
+            self.last_v1_lowest = bar.last_lowest
             self.bars += 1
             shape.append((opening if not shape else "", volta, close))
             self.last_close = close
@@ -346,27 +376,38 @@ class StructureMask(object):
 
     def _follower_line(self, shape):
         """Voice 2's line: the same bars with the same bar lines as voice 1's."""
-        notes_left = self.line_notes
+        notes_left = self.line_notes - (self.more_bars_cost if len(shape) > 1 else 0)
+        final_line = shape[-1][2] == "|]" or self.bars >= self.max_bars
         for k, (opening, volta, close) in enumerate(shape):
             yield from self._literal(opening + volta)
             last_in_line = k == len(shape) - 1
             no_tie_out = (close == "|]" or self.bars >= self.max_bars) if last_in_line else \
                 bool(shape[k + 1][1])  # the next bar opens an ending
             bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
-            later_bars = len(shape) - k - 1  # each needs room for a few notes
-            bar.notes_left = notes_left - later_bars * fewest_notes(self.units)
-            char = yield self._bar_starts(self.ties["2"], bar.notes_left)
+            if last_in_line and final_line and self.end_on_tonic:
+                bar.cadence = "must"
+            elif last_in_line and close == ":|" and self.bars >= self.min_bars:
+                bar.cadence = "may"
+            # each later bar needs room for a few notes; the tune's last, one more (a tie
+            # may come into it, and its last note must be free to be the tonic)
+            later_bars = len(shape) - k - 1
+            reserve = later_bars * fewest_notes(self.units) + (later_bars and final_line)
+            bar.notes_left = notes_left - reserve
+            char = yield self._bar_starts(self.ties["2"], bar.notes_left,
+                                          rests=bar.cadence != "must")
             yield from self._bar(bar, char, None)
             self.ties["2"] = bar.out_ties
-            notes_left = bar.notes_left + later_bars * fewest_notes(self.units)
+            notes_left = bar.notes_left + reserve
         yield "\n"
+        return bar.ends_on_tonic or not self.end_on_tonic
 
     # ------------------------------------------------------------ bars
 
-    def _bar_starts(self, ties, notes_left=10 ** 6):
+    def _bar_starts(self, ties, notes_left=10 ** 6, rests=True):
         """The first characters of a bar's music (ties: pitches tied into it; a tuplet only
         if the bar's notes still leave room for one)."""
-        starts = frozenset("[") | (self._tied_starts({}, ties) if ties else NOTE_STARTS | {"z"})
+        starts = frozenset("[") | (self._tied_starts({}, ties) if ties else NOTE_STARTS | (
+            {"z"} if rests else set()))
         if tuplet_feasible(Fraction(0), TUPLET, self.units, notes_left):
             starts |= {"("}
         return starts
@@ -445,13 +486,16 @@ class StructureMask(object):
         if bar.ties:  # tied into: the same pitch, sounding the same
             (number, alteration), = bar.ties.items()
             yield from self._tied_note(bar, char, number, alteration)
-            return (yield from self._length(bar, pitches={number: alteration}))
-        text = yield from self._one_of(SPELLINGS, char)
+            return (yield from self._length(bar, pitches={number: alteration}, tied=True))
+        last = self._forced_last(bar)
+        text = yield from self._one_of(
+            self._tonic_spellings(bar) if last == "must" else SPELLINGS, char)
         accidental, letter = text[:-1], text[-1]
         alteration = self._sounding(bar.letters, letter, accidental)
         marks, mark = "", "'" if letter.islower() else ","
         while True:
-            more = _in_range(letter, marks + mark)
+            # the treble's last note stays at or above middle C: no comma
+            more = _in_range(letter, marks + mark) and not (last == "treble" and mark == ",")
             nxt = yield from self._length(bar, also=mark if more else "",
                                           pitches={pitch_number(letter, marks): alteration})
             if nxt != mark or not more:
@@ -476,7 +520,8 @@ class StructureMask(object):
                 further = octaves[octaves.index(current) + 1:]
                 more = mark if any(ok(n, alteration) for n in further) else ""
                 if ok(current, alteration):
-                    char = yield self._in_chord(bar, set(pitches) | {current}, mark=more)
+                    char = yield self._in_chord(bar, set(pitches) | {current}, mark=more,
+                                                tie=len(ties) < self.chord_ties)
                 else:  # not this octave: another mark
                     char = yield frozenset(more)
                 if not more or char != mark:
@@ -489,65 +534,109 @@ class StructureMask(object):
         return (yield from self._length(bar, pitches=pitches, chord_ties=ties))
 
     def _chord_note_ok(self, bar, pitches):
-        """ok(pitch, alteration): may the chord's next note be that? Not a pitch it holds;
-        a pitch tied into it must sound as before; once the chord has room only for the
-        tied-in pitches still missing, only those."""
+        """ok(pitch, alteration): may the chord's next note be that? Notes go up, as every
+        chord of the corpus writes them, and none passes a pitch tied into the chord that
+        it still lacks (that pitch must sound as before); once the chord has room only for
+        the tied-in pitches still missing, only those; a first note leaves a pitch above it."""
         held = set(pitches)
         missing = {n: a for n, a in bar.ties.items() if n not in held}
         room_left = len(held) + len(missing) < CHORD_NOTES
+        low = max(held) if held else LOWEST - 1
+        high = min(missing) if missing else HIGHEST
+        if not held and len(missing) < 2:
+            high = min(high, HIGHEST - 1)
+        # the last chord of a bar that ends the tune: the tonic lowest, below middle C, in
+        # voice 2; nothing below middle C in voice 1
+        last = self._forced_last(bar) if not held else None
+        tonic = self.tonic if last == "must" else ""
+        if last == "must":
+            high = min(high, -1)
+        elif last == "treble" and not missing:
+            low = max(low, -1)
 
         def ok(number, alteration):
-            if number in held or not LOWEST <= number <= HIGHEST:
+            if not low < number <= high:
+                return False
+            if tonic and ("CDEFGAB"[number % 7] != tonic or alteration != self.key_sig[tonic]):
                 return False
             if number in missing:
                 return missing[number] == alteration
             return room_left
-        ok.key = (frozenset(held), tuple(sorted(missing.items())), room_left)
+        ok.key = (tuple(sorted(missing.items())), room_left, low, high, tonic)
         return ok
 
     def _chord_spellings(self, bar, ok):
-        """Accidental + letter of the notes `ok` allows in some octave (cached: the answer
-        depends only on what `ok` was made from and the bar's accidentals)."""
-        key = (ok.key, tuple(sorted(bar.letters.items())))
-        options = self._chord_cache.get(key)
-        if options is None:
-            options = self._chord_cache[key] = self._find_chord_spellings(bar, ok)
-        return options
-
-    def _find_chord_spellings(self, bar, ok):
+        """Accidental + letter of the notes `ok` allows in some octave. Worked out a letter
+        at a time from what `ok` was made from: the sounding alteration matters only for
+        the tied-in pitches still missing."""
+        missing, room_left, low, high, tonic = ok.key
+        if tonic:
+            return tuple(t for t in self._tonic_spellings(bar)
+                         if any(low < n <= high for n in _OCTAVES[t[-1]]))
+        missing = dict(missing)
         options = []
-        for text in SPELLINGS:
-            letter, accidental = text[-1], text[:-1]
-            sounding = ALTERATIONS[accidental] if accidental else bar.letters.get(
-                letter.upper(), self.key_sig[letter.upper()])
-            if any(ok(n, sounding) for n in _octaves(letter)):
-                options.append(text)
+        for letter in NOTE_LETTERS:
+            free = [n for n in _OCTAVES[letter] if low < n <= high]
+            if room_left and any(n not in missing for n in free):
+                options.extend(_SPELLINGS_OF[letter])
+                continue
+            wanted = {missing[n] for n in free if n in missing}
+            for accidental in ACCIDENTALS if wanted else ():
+                sounding = ALTERATIONS[accidental] if accidental else bar.letters.get(
+                    letter.upper(), self.key_sig[letter.upper()])
+                if sounding in wanted:
+                    options.append(accidental + letter)
         return tuple(options)
 
-    def _in_chord(self, bar, pitches, note=True, mark=""):
+    def _in_chord(self, bar, pitches, note=True, mark="", tie=True):
         """What may follow inside a chord holding `pitches`: an octave mark, a tie (right
         after a note), a next note, or `]` once it holds two notes and every tied-in pitch."""
         held = set(pitches)
         allowed = set(mark)
-        if note and self._tie_possible(bar):
+        if note and tie and self._tie_possible(bar):
             allowed.add("-")
         allowed |= {s[0] for s in self._chord_spellings(bar, self._chord_note_ok(bar, held))}
         if len(held) >= 2 and held >= set(bar.ties):
             allowed.add("]")
         return frozenset(allowed)
 
+    def _tonic_lowest(self, pitches):
+        """The lowest of `pitches` ({pitch number: alteration}) is the key's tonic, below
+        middle C."""
+        if not pitches:
+            return False
+        lowest = min(pitches)
+        letter = "CDEFGAB"[lowest % 7]
+        return letter == self.tonic and pitches[lowest] == self.key_sig[letter] and lowest < 0
+
+    def _can_end(self, bar, pitches, tied):
+        """May this note, chord (`pitches`) or rest (None) end the bar?"""
+        if bar.cadence == "must":
+            return self._tonic_lowest(pitches)
+        if bar.cadence == "treble":
+            return tied or not pitches or min(pitches) >= 0
+        return True
+
+    def _forced_last(self, bar):
+        """The bar's cadence rule ("must" or "treble") if its next note or chord must end
+        it, else None."""
+        if bar.cadence in ("must", "treble") and self._must_end_bar(bar):
+            return bar.cadence
+        return None
+
     def _tie_possible(self, bar):
         """Some length still lets a chord that holds a tie tie over."""
         conts, done = self._length_options(bar, "", True)
         return bool(conts) or done
 
-    def _length(self, bar, also="", pitches=None, chord_ties=None):
+    def _length(self, bar, also="", pitches=None, chord_ties=None, tied=False):
         """A length, then (for a note: `pitches` given, not a chord) a tie, then the next
         character, which is returned. `also`: a character that may come instead of the
         length (an octave mark), returned as it is."""
-        prefix = ""
+        prefix, tonic = "", self._tonic_lowest(pitches)
+        not_last = not self._can_end(bar, pitches, tied)
         while True:
-            conts, done = self._length_options(bar, prefix, bool(chord_ties))
+            conts, done = self._length_options(bar, prefix, bool(chord_ties), not_last)
             allowed = set(conts) | (set(also) if not prefix else set())
             if done:
                 after = self._after(bar, LENGTHS[prefix])
@@ -565,22 +654,26 @@ class StructureMask(object):
             if bar.remaining:
                 bar.ties = ties
             else:
-                bar.out_ties = ties
+                bar.out_ties, bar.ends_on_tonic = ties, tonic
+                bar.last_lowest = min(pitches) if pitches else None
             if char == "-":
                 char = yield self._follow(bar, ties)
             return char
 
 
-    def _length_options(self, bar, prefix, must_tie):
+    def _length_options(self, bar, prefix, must_tie, not_last=False):
         """(characters that continue a length `prefix` towards one that fits, whether the
-        prefix is itself such a length); must_tie: the length must let a tie go over."""
-        key = (prefix, must_tie, bar.remaining, bar.tuplet_left, bar.tuplet_written,
-               bar.final, bar.close, bar.notes_left)
+        prefix is itself such a length); must_tie: the length must let a tie go over;
+        not_last: it must not end the bar."""
+        key = (prefix, must_tie, not_last, bar.remaining, bar.tuplet_left, bar.tuplet_written,
+               bar.final, bar.close, bar.notes_left, bar.cadence)
         options = _LENGTH_OPTIONS.get(key)
         if options is None:
             def usable(value):
+                after = self._after(bar, value)
                 return self._length_fits(bar, value) and (
-                    not must_tie or self._may_tie(self._after(bar, value)))
+                    not must_tie or self._may_tie(after)) and not (
+                    not_last and not after.remaining and not after.tuplet_left)
             conts = frozenset(c for c in _LENGTH_NEXT.get(prefix, ())
                               if any(usable(v) for v in _LENGTH_SUBTREE[prefix + c]))
             options = conts, prefix in LENGTHS and usable(LENGTHS[prefix])
@@ -590,6 +683,7 @@ class StructureMask(object):
     def _after(self, bar, value):
         """A copy of the bar's counters after a note of `value`."""
         after = _Bar(bar.remaining, {}, bar.final, bar.close)
+        after.cadence = bar.cadence
         after.tuplet_left, after.tuplet_written = bar.tuplet_left, bar.tuplet_written
         after.letters, after.notes_left = bar.letters, bar.notes_left
         self._advance(after, value)
@@ -617,7 +711,10 @@ class StructureMask(object):
     def _may_tie(self, after):
         """A tie needs a next note of the same voice: later in the bar, or after a plain
         bar line into a bar that is not the tune's last and opens no repeat or ending
-        (abc2midi holds such a tie past the end of the track)."""
+        (abc2midi holds such a tie past the end of the track). None in the bar that ends
+        on the tonic: its last note is free to be one."""
+        if after.cadence == "must":
+            return False
         if after.tuplet_left or after.remaining:
             return True
         return not after.final and after.close in (None, "|")
@@ -626,10 +723,10 @@ class StructureMask(object):
         """What may come after a note, rest, chord, space or tuplet mark (ties: pitches
         the next note must hold)."""
         if bar.tuplet_left:
-            return self._tied_starts(bar.letters, ties) if ties else NOTE_STARTS | frozenset("z[")
+            return self._tied_starts(bar.letters, ties) if ties else self._event_starts(bar)
         if bar.remaining:
             allowed = (self._tied_starts(bar.letters, ties) if ties
-                       else NOTE_STARTS | frozenset("z["))
+                       else self._event_starts(bar))
             if not bar.after_space:
                 allowed |= {" "}
             if tuplet_feasible(Fraction(0), TUPLET, bar.remaining, bar.notes_left):
@@ -639,6 +736,29 @@ class StructureMask(object):
             return frozenset(bar.close[0])
         return frozenset(c[0] for c in self._closings(bar, ties))
 
+    def _event_starts(self, bar):
+        """A note, a chord, or (but in the bar that ends on the tonic) a rest; only the
+        tonic or a chord when the bar has room for one note more."""
+        if bar.cadence != "must":
+            return NOTE_STARTS | frozenset("z[")
+        if self._must_end_bar(bar):
+            return frozenset(s[0] for s in self._tonic_spellings(bar)) | {"["}
+        return NOTE_STARTS | {"["}
+
+    def _must_end_bar(self, bar):
+        """No length leaves room for another note: the next note or chord ends the bar."""
+        for value in LENGTHS.values():
+            after = self._after(bar, value)
+            if self._length_fits(bar, value) and (after.remaining or after.tuplet_left):
+                return False
+        return True
+
+    def _tonic_spellings(self, bar):
+        """The ways to write the key's tonic in this bar, below middle C."""
+        wanted = self.key_sig[self.tonic]
+        return tuple(a + self.tonic for a in ACCIDENTALS
+                     if (ALTERATIONS[a] if a else bar.letters.get(self.tonic, wanted)) == wanted)
+
     def _bar_end(self, bar, char, bars_in_line):
         """The bar line from its first character, and for voice 1 the character after it
         (newline or next bar), returned with it."""
@@ -646,7 +766,8 @@ class StructureMask(object):
             yield from self._literal(bar.close[1:])
             return bar.close, None
         options = self._closings(bar, bar.out_ties)
-        if bars_in_line >= self.line_bars[1] or bar.notes_left < fewest_notes(self.units):
+        if bars_in_line >= self.line_bars[1] or \
+                self._next_bar_notes(bar, bars_in_line) < fewest_notes(self.units):
             # no room for another bar: a repeat that opens here opens the next line
             options = tuple(o for o in options if not o.endswith("|:"))
         nexts, text = _trie_cached(options), char
@@ -669,7 +790,8 @@ class StructureMask(object):
             return ("|",)
         if self.repeat_open:
             return ("|", ":|", ":||:")
-        return ("|", "|:") + (("|]",) if self.bars + 1 >= self.min_bars else ())
+        above = bar.last_lowest is None or bar.last_lowest >= 0 or not self.end_on_tonic
+        return ("|", "|:") + (("|]",) if self.bars + 1 >= self.min_bars and above else ())
 
     def _after_close(self, bar, text, bars_in_line):
         """After voice 1's bar line `text`: the line's newline, the next bar, or both."""
@@ -678,9 +800,14 @@ class StructureMask(object):
         allowed = set()
         if text not in ("|:", ":||:") and bars_in_line >= self.line_bars[0]:
             allowed.add("\n")
-        if bars_in_line < self.line_bars[1] and bar.notes_left >= fewest_notes(self.units):
-            allowed |= self._bar_starts(bar.out_ties, bar.notes_left)
+        notes_left = self._next_bar_notes(bar, bars_in_line)
+        if bars_in_line < self.line_bars[1] and notes_left >= fewest_notes(self.units):
+            allowed |= self._bar_starts(bar.out_ties, notes_left)
         return frozenset(allowed)
+
+    def _next_bar_notes(self, bar, bars_in_line):
+        """The notes left to the line's next bar after the `bars_in_line`-th."""
+        return bar.notes_left - (self.more_bars_cost if bars_in_line == 1 else 0)
 
 
 _TRIES = {}

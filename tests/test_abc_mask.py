@@ -16,6 +16,9 @@ PAIR = "[V:1]G2 B2 d2|c2 A2 F2-|\n[V:2]G,4 B,2|A,4 D2|\n"
 
 def mask(**kwargs):
     kwargs.setdefault("line_bars", (1, 4))  # the tests' lines hold up to 4 bars
+    kwargs.setdefault("more_bars_notes", None)  # and as many notes as one bar
+    kwargs.setdefault("unit_lengths", ("1/8", "1/16"))  # and their notes count in eighths
+    kwargs.setdefault("chord_ties", 2)  # and chords tie notes as the corpus' do
     return mask_module.StructureMask(ALPHABET, **kwargs)
 
 
@@ -44,8 +47,10 @@ def walk(seed, **kwargs):
 
 
 def test_random_tunes_it_allows_are_always_finished_and_valid():
+    sampler = dict(chord_ties=0, unit_lengths=("1/16",), more_bars_notes=18)
     for seed in range(24):  # half of them with lines of few notes, tuplets left out
-        tune = walk(seed, min_bars=4, max_bars=8, line_notes=32 if seed % 2 else 5)
+        tune = walk(seed, min_bars=4, max_bars=8, line_notes=32 if seed % 2 else 5,
+                    **(sampler if seed % 3 == 0 else {}))  # a third as the sampler's
         assert grammar.structure_problems(tune) == [], tune
         fields, body = grammar.split_header(tune)
         lines = grammar.music_lines(body)
@@ -55,6 +60,11 @@ def test_random_tunes_it_allows_are_always_finished_and_valid():
         for line in lines:
             assert all(grammar.bar_duration(music) == units for music, _ in
                        grammar.line_bars(line)), line
+
+
+def test_the_unit_length_is_the_corpus_one_unless_asked():
+    assert refused("X:1\nM:3/4\nL:1/16\n", unit_lengths=("1/16",)) is None
+    assert refused("X:1\nM:3/4\nL:1/8", unit_lengths=("1/16",)) == len("X:1\nM:3/4\nL:1/")
 
 
 def test_the_header_comes_in_order_with_readable_values():
@@ -98,9 +108,40 @@ def test_a_line_holds_few_enough_notes_to_engrave():
     full = HEADER.replace("L:1/8", "L:1/16") + "[V:1]" + "G" * 12 + "|" + "G" * 12 + "|"
     assert refused(full + "\n", line_bars=(1, 4), line_notes=24) is None
     assert refused(full + "G", line_bars=(1, 4), line_notes=24) == len(full)
+    two = HEADER.replace("L:1/8", "L:1/16") + "[V:1]" + "G" * 12 + "|"  # 18 in two bars
+    assert refused(two + "G2" * 6 + "|\n", line_notes=24, more_bars_notes=18) is None
+    assert refused(two + "G" * 6 + "|", line_notes=24, more_bars_notes=18) == len(two) + 6
     tight = HEADER.replace("L:1/8", "L:1/16") + "[V:1]" + "G" * 10
     assert refused(tight + "G2|", line_notes=11) is None    # the last note fills the bar
     assert refused(tight + "GG", line_notes=11) == len(tight) + 1
+
+
+def test_chord_notes_go_up_and_never_pass_a_pitch_tied_into_the_chord():
+    """Every chord of the corpus writes its notes from low to high; a pitch tied into a
+    chord must come where it belongs in that order, so the chord cannot pass it."""
+    start = HEADER + "[V:1]"
+    assert refused(start + "[GB]2 [Bd]2 [df]2|") is None
+    assert refused(start + "[BG]") == len(start) + 2
+    tied = start + "[G-d]2 "
+    assert refused(tied + "[GB]4|") is None
+    assert refused(tied + "[Ac") == len(tied) + 2   # A passes the tied G: only A, may be
+    assert refused(tied + "[DGB]4|") is None        # below G first, then G
+    assert refused(start + "[G-B-d-]") == len(start) + 6  # at most two notes tied
+    assert refused(start + "[G-", chord_ties=0) == len(start) + 2  # the sampler's: none
+
+
+def test_the_tune_ends_with_the_tonic_lowest_in_voice_2():
+    """K:G: voice 2's last note or chord has G lowest, however the bar is filled."""
+    end = HEADER + "[V:1]G2 B2 d2|c6|\n[V:2]G,6|A,6|\n[V:1]G6|]\n[V:2]"  # the 3rd bar ends it
+    assert refused(end + "D4 G,2|]\n", min_bars=3) is None
+    assert refused(end + "D4 [G,B,]2|]\n", min_bars=3) is None
+    assert refused(end + "D4 [B,G]2|", min_bars=3) == len(end) + 8   # B, lowest: no end
+    assert refused(end + "D4 A,2|", min_bars=3) == len(end) + 5      # A, cannot end it
+    assert refused(end + "D4 z2", min_bars=3) == len(end) + 3        # nor can a rest
+    assert refused(end + "D4 G2|", min_bars=3) == len(end) + 4       # G: not the bass's
+    assert refused(end + "D4 A,2|", min_bars=3, end_on_tonic=False) is None
+    low_treble = HEADER + "[V:1]G2 B2 d2|c6|\n[V:2]G,6|A,6|\n[V:1]G,6|"
+    assert refused(low_treble + "]", min_bars=3) == len(low_treble)  # the treble ends above
 
 
 def test_every_bar_is_as_long_as_the_meter():
@@ -121,8 +162,9 @@ def test_a_tie_goes_to_the_same_pitch():
     assert refused(tied + "[Bd]") is None and refused(tied + "[Bc]") == len(tied) + 3
     # abc2midi: an accidental holds for its letter in every octave to the end of the bar,
     # so after _D,, a plain D sounds D flat: the tied D must be written =D
-    flat_after = HEADER + "[V:1][D-_D,,]2 "
-    assert refused(flat_after + "=D4|") is None and refused(flat_after + "D") == len(flat_after)
+    flat_after = HEADER + "[V:1]D2- [_D,,"
+    assert refused(flat_after + "=D]4|") is None
+    assert refused(flat_after + "D]") == len(flat_after) + 1  # only D, may follow: D is flat
     inside = HEADER + "[V:1]G- G ^c2-"
     assert refused(inside + "c2|") is None            # the sharp carries on in the bar
     assert refused(HEADER + "[V:1]G2- _G") == len(HEADER) + len("[V:1]G2- ")
@@ -157,7 +199,8 @@ def test_the_corpus_is_written_as_the_mask_allows_but_for_its_pickups_and_meter_
     refusals = {}
     for tune in tunes:
         text = tune["text"] + "\n"
-        at = refused(text, min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200)
+        at = refused(text, min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200,
+                     end_on_tonic=False)  # some end on a rest after the tonic
         if at is not None:
             refusals[tune["index"]] = text[at - 3:at + 3]
     # variation 15 (X:17) changes meter inside the piece; variation 30 (X:31) has pick-ups;
