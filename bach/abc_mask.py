@@ -64,6 +64,11 @@ CHORD_NOTES = 4          # the most notes in a chord, as in the corpus
 # the next chord), and with ties 16% of its steps left it under a tenth of the model's
 # probability and chords grew to 4 tied notes; without, 6.6% (bach/EXPERIMENTS.md).
 CHORD_TIES = 0
+# A voice's line (its top note in voice 1, its bottom note in voice 2) moves by at most an
+# octave (7 letters) from one note or chord to the next, but for the tune's last: the
+# corpus leaps further in 3% of its intervals; the model, which often writes the right
+# letter in the wrong octave, in 11%.
+MAX_LEAP = 7
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
 ACCIDENTALS = ("", "^", "^^", "_", "__", "=")
@@ -156,6 +161,18 @@ def spell(number, accidental=""):
     return accidental + "CDEFGAB"[number % 7] + "," * ((6 - number) // 7)
 
 
+def _further(letter, number):
+    """The pitch numbers the letter reaches with more octave marks than `number` has."""
+    octaves = _OCTAVES[letter]
+    return octaves[octaves.index(number) + 1:]
+
+
+@functools.lru_cache(maxsize=None)
+def _spellings_within(low, high):
+    """SPELLINGS whose letter has an octave from `low` to `high`."""
+    return tuple(t for t in SPELLINGS if any(low <= n <= high for n in _OCTAVES[t[-1]]))
+
+
 def _octaves(letter):
     """The pitch numbers a letter can reach with octave marks (within the range)."""
     return _OCTAVES[letter]
@@ -181,6 +198,7 @@ class _Bar(object):
 
     def __init__(self, units, ties, final, close):
         self.remaining = units
+        self.voice = None     # "1" or "2"
         self.ties = ties      # {pitch number: alteration} the next note must sound, tied in
         self.final = final    # the tune's last bar: no tie out of it
         self.close = close    # voice 2: the bar line voice 1 wrote; voice 1: None (its choice)
@@ -202,12 +220,13 @@ class StructureMask(object):
 
     def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS, line_bars=LINE_BARS,
                  line_notes=LINE_NOTES, more_bars_notes=MORE_BARS_NOTES, end_on_tonic=True,
-                 unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES):
+                 unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES, max_leap=MAX_LEAP):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
         self.line_notes, self.end_on_tonic = line_notes, end_on_tonic
         self.unit_lengths, self.chord_ties = unit_lengths, chord_ties
+        self.max_leap = max_leap
         # what a second bar in the line costs: the line's notes drop to more_bars_notes
         self.more_bars_cost = max(0, line_notes - (more_bars_notes or line_notes))
         self.finished = False
@@ -306,6 +325,7 @@ class StructureMask(object):
 
     def _body(self):
         self.bars, self.ties, self.last_close = 0, {"1": {}, "2": {}}, "|"
+        self.line_pitch = {"1": None, "2": None}  # each voice's last line note
         self.repeat_open, self.ending = False, 0
         opening = "[V:1]"
         while True:
@@ -342,7 +362,7 @@ class StructureMask(object):
             if self.last_close == ":|" and digits != "2":
                 self.ending = 0  # no second ending: the repeat is over
             bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars, None)
-            bar.notes_left = notes_left
+            bar.notes_left, bar.voice = notes_left, "1"
             if bar.final and self.end_on_tonic:
                 bar.cadence = "treble"
             if char == "[":
@@ -384,6 +404,7 @@ class StructureMask(object):
             no_tie_out = (close == "|]" or self.bars >= self.max_bars) if last_in_line else \
                 bool(shape[k + 1][1])  # the next bar opens an ending
             bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
+            bar.voice = "2"
             if last_in_line and final_line and self.end_on_tonic:
                 bar.cadence = "must"
             elif last_in_line and close == ":|" and self.bars >= self.min_bars:
@@ -394,7 +415,7 @@ class StructureMask(object):
             reserve = later_bars * fewest_notes(self.units) + (later_bars and final_line)
             bar.notes_left = notes_left - reserve
             char = yield self._bar_starts(self.ties["2"], bar.notes_left,
-                                          rests=bar.cadence != "must")
+                                          rests=bar.cadence != "must", voice="2")
             yield from self._bar(bar, char, None)
             self.ties["2"] = bar.out_ties
             notes_left = bar.notes_left + reserve
@@ -403,11 +424,11 @@ class StructureMask(object):
 
     # ------------------------------------------------------------ bars
 
-    def _bar_starts(self, ties, notes_left=10 ** 6, rests=True):
+    def _bar_starts(self, ties, notes_left=10 ** 6, rests=True, voice="1"):
         """The first characters of a bar's music (ties: pitches tied into it; a tuplet only
         if the bar's notes still leave room for one)."""
-        starts = frozenset("[") | (self._tied_starts({}, ties) if ties else NOTE_STARTS | (
-            {"z"} if rests else set()))
+        starts = frozenset("[") | (self._tied_starts({}, ties) if ties else self._note_starts(
+            self._voice_window(voice)) | ({"z"} if rests else set()))
         if tuplet_feasible(Fraction(0), TUPLET, self.units, notes_left):
             starts |= {"("}
         return starts
@@ -487,17 +508,22 @@ class StructureMask(object):
             (number, alteration), = bar.ties.items()
             yield from self._tied_note(bar, char, number, alteration)
             return (yield from self._length(bar, pitches={number: alteration}, tied=True))
-        last = self._forced_last(bar)
+        last, (low, high) = self._forced_last(bar), self._window(bar)
         text = yield from self._one_of(
-            self._tonic_spellings(bar) if last == "must" else SPELLINGS, char)
+            self._tonic_spellings(bar) if last == "must" else _spellings_within(low, high), char)
         accidental, letter = text[:-1], text[-1]
         alteration = self._sounding(bar.letters, letter, accidental)
         marks, mark = "", "'" if letter.islower() else ","
         while True:
+            current = pitch_number(letter, marks)
             # the treble's last note stays at or above middle C: no comma
-            more = _in_range(letter, marks + mark) and not (last == "treble" and mark == ",")
-            nxt = yield from self._length(bar, also=mark if more else "",
-                                          pitches={pitch_number(letter, marks): alteration})
+            more = _in_range(letter, marks + mark) and not (last == "treble" and mark == ",") \
+                and any(low <= n <= high for n in _further(letter, current))
+            if not low <= current <= high:  # too far from the line's last note: a mark
+                nxt = yield frozenset(mark)
+            else:
+                nxt = yield from self._length(bar, also=mark if more else "",
+                                              pitches={current: alteration})
             if nxt != mark or not more:
                 return nxt
             marks += mark
@@ -553,6 +579,9 @@ class StructureMask(object):
             high = min(high, -1)
         elif last == "treble" and not missing:
             low = max(low, -1)
+        if not missing:  # no note further than a leap from the line's last note
+            window_low, window_high = self._window(bar)
+            low, high = max(low, window_low - 1), min(high, window_high - (not held))
 
         def ok(number, alteration):
             if not low < number <= high:
@@ -617,6 +646,17 @@ class StructureMask(object):
             return tied or not pitches or min(pitches) >= 0
         return True
 
+    def _window(self, bar):
+        """(lowest, highest) pitch the voice's next note may have: within max_leap of its
+        line's last note, but for the tune's last note or chord."""
+        return (LOWEST, HIGHEST) if self._forced_last(bar) else self._voice_window(bar.voice)
+
+    def _voice_window(self, voice):
+        last = self.line_pitch.get(voice)
+        if self.max_leap is None or last is None:
+            return LOWEST, HIGHEST
+        return max(LOWEST, last - self.max_leap), min(HIGHEST, last + self.max_leap)
+
     def _forced_last(self, bar):
         """The bar's cadence rule ("must" or "treble") if its next note or chord must end
         it, else None."""
@@ -635,6 +675,8 @@ class StructureMask(object):
         length (an octave mark), returned as it is."""
         prefix, tonic = "", self._tonic_lowest(pitches)
         not_last = not self._can_end(bar, pitches, tied)
+        if pitches:  # the line's note now: what may follow leaps from it
+            self.line_pitch[bar.voice] = (max if bar.voice == "1" else min)(pitches)
         while True:
             conts, done = self._length_options(bar, prefix, bool(chord_ties), not_last)
             allowed = set(conts) | (set(also) if not prefix else set())
@@ -683,7 +725,7 @@ class StructureMask(object):
     def _after(self, bar, value):
         """A copy of the bar's counters after a note of `value`."""
         after = _Bar(bar.remaining, {}, bar.final, bar.close)
-        after.cadence = bar.cadence
+        after.cadence, after.voice = bar.cadence, bar.voice
         after.tuplet_left, after.tuplet_written = bar.tuplet_left, bar.tuplet_written
         after.letters, after.notes_left = bar.letters, bar.notes_left
         self._advance(after, value)
@@ -739,11 +781,17 @@ class StructureMask(object):
     def _event_starts(self, bar):
         """A note, a chord, or (but in the bar that ends on the tonic) a rest; only the
         tonic or a chord when the bar has room for one note more."""
+        notes = self._note_starts(self._window(bar))
         if bar.cadence != "must":
-            return NOTE_STARTS | frozenset("z[")
+            return notes | frozenset("z[")
         if self._must_end_bar(bar):
             return frozenset(s[0] for s in self._tonic_spellings(bar)) | {"["}
-        return NOTE_STARTS | {"["}
+        return notes | {"["}
+
+    @staticmethod
+    def _note_starts(window):
+        """The first characters of the notes from window[0] to window[1]."""
+        return frozenset(s[0] for s in _spellings_within(*window))
 
     def _must_end_bar(self, bar):
         """No length leaves room for another note: the next note or chord ends the bar."""

@@ -19,6 +19,7 @@ def mask(**kwargs):
     kwargs.setdefault("more_bars_notes", None)  # and as many notes as one bar
     kwargs.setdefault("unit_lengths", ("1/8", "1/16"))  # and their notes count in eighths
     kwargs.setdefault("chord_ties", 2)  # and chords tie notes as the corpus' do
+    kwargs.setdefault("max_leap", None)  # and lines leap as far as they like
     return mask_module.StructureMask(ALPHABET, **kwargs)
 
 
@@ -47,7 +48,7 @@ def walk(seed, **kwargs):
 
 
 def test_random_tunes_it_allows_are_always_finished_and_valid():
-    sampler = dict(chord_ties=0, unit_lengths=("1/16",), more_bars_notes=18)
+    sampler = dict(chord_ties=0, unit_lengths=("1/16",), more_bars_notes=18, max_leap=7)
     for seed in range(24):  # half of them with lines of few notes, tuplets left out
         tune = walk(seed, min_bars=4, max_bars=8, line_notes=32 if seed % 2 else 5,
                     **(sampler if seed % 3 == 0 else {}))  # a third as the sampler's
@@ -142,6 +143,17 @@ def test_the_tune_ends_with_the_tonic_lowest_in_voice_2():
     assert refused(end + "D4 A,2|", min_bars=3, end_on_tonic=False) is None
     low_treble = HEADER + "[V:1]G2 B2 d2|c6|\n[V:2]G,6|A,6|\n[V:1]G,6|"
     assert refused(low_treble + "]", min_bars=3) == len(low_treble)  # the treble ends above
+
+
+def test_a_line_leaps_at_most_an_octave_but_to_its_last_note():
+    """max_leap=7: from d, the next line note lies between D and d'; a chord's notes too."""
+    start = HEADER + "[V:1]d2 "
+    assert refused(start + "D2 d2|", max_leap=7) is None
+    assert refused(HEADER + "[V:1]d2 d'2 d2|", max_leap=7) is None
+    assert refused(start + "C", max_leap=7) == len(start)         # C (or C,): too low
+    assert refused(start + "e'", max_leap=7) == len(start) + 1    # e': too high
+    assert refused(start + "[Bf']", max_leap=7) == len(start) + 3
+    assert refused(start + "C2 e'2|", max_leap=None) is None
 
 
 def test_every_bar_is_as_long_as_the_meter():
