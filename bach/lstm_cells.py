@@ -5,9 +5,10 @@ Both hold the same variables under the same names and shapes,
 with the gates in the same order (input, candidate, forget, output) and the forget bias
 (1.0) added at run time, so a checkpoint trained with one cell loads into the other.
 
-The fused cell runs TensorFlow's BlockLSTM op over a sequence of one step: it is in core
-TensorFlow on both lines (1.15 and 2.x) and, unlike LSTMBlockCell, has its gradient
-registered there, so the tf.compat.v1 graph trains with tf.gradients on both.
+The fused cell runs TensorFlow's BlockLSTM op: it is in core TensorFlow on both lines (1.15
+and 2.x) and, unlike LSTMBlockCell, has its gradient registered there, so the tf.compat.v1
+graph trains with tf.gradients on both. The model runs it over the whole sequence, one op a
+layer (run_fused); BlockLSTMCell, one op a step, serves where a step is all there is.
 """
 import warnings
 
@@ -37,6 +38,29 @@ class BlockLSTMCell(tf.nn.rnn_cell.BasicLSTMCell):
             use_peephole=False)
         new_c, new_h = tf.squeeze(fused.cs, [0]), tf.squeeze(fused.h, [0])
         return new_h, tf.nn.rnn_cell.LSTMStateTuple(new_c, new_h)
+
+
+def run_fused(sequence, initial_state, multi_cell, scope):
+    """The block cells' layers over a whole batch-major `sequence` [rows, steps, input], one
+    BlockLSTM op a layer (not one a step): (outputs [rows, steps, units], final state), what
+    rnn_decoder gives for a MultiRNNCell of BlockLSTMCells.
+
+    The cells are first called once on the first step, in `scope`, as rnn_decoder does: that
+    builds their variables under the same names, in the same order, with the same initial
+    values as the basic cell's (that step's ops are never run)."""
+    with tf.variable_scope(scope):
+        multi_cell(sequence[:, 0], initial_state)
+    x, state = tf.transpose(sequence, [1, 0, 2]), []  # the op is time-major
+    steps = tf.cast(tf.shape(x)[0], tf.int64)
+    for cell, (c, h) in zip(multi_cell._cells, initial_state):
+        no_peephole = tf.zeros([cell._num_units], dtype=x.dtype)
+        fused = tf.raw_ops.BlockLSTM(
+            seq_len_max=steps, x=x, cs_prev=c, h_prev=h, w=cell._kernel, wci=no_peephole,
+            wcf=no_peephole, wco=no_peephole, b=cell._bias, forget_bias=cell._forget_bias,
+            cell_clip=-1.0, use_peephole=False)
+        x = fused.h
+        state.append(tf.nn.rnn_cell.LSTMStateTuple(fused.cs[-1], fused.h[-1]))
+    return tf.transpose(x, [1, 0, 2]), tuple(state)
 
 
 def make_lstm_cell(kind, num_units):

@@ -7,7 +7,7 @@ rnnlm/multi_rnn_cell/cell_<i>/basic_lstm_cell/{kernel,bias}.
 """
 import numpy as np
 
-from lstm_cells import make_lstm_cell
+from lstm_cells import make_lstm_cell, run_fused
 from tfcompat import tf_v1
 
 tf = tf_v1()
@@ -86,8 +86,12 @@ class Model():
                 inputs = tf.unstack(embedded, axis=1)
         self.embedding, self.softmax_w, self.softmax_b = embedding, softmax_w, softmax_b
 
-        outputs, last_state = rnn_decoder(inputs, self.initial_state, cell, scope="rnnlm")
-        output = tf.reshape(tf.concat(outputs, 1), [-1, args.rnn_size])  # was concat(1, outputs)
+        if getattr(args, "cell", "basic") == "block":  # one fused op a layer, not a step
+            outputs, last_state = run_fused(embedded, self.initial_state, cell, scope="rnnlm")
+        else:
+            outputs, last_state = rnn_decoder(inputs, self.initial_state, cell, scope="rnnlm")
+            outputs = tf.concat(outputs, 1)  # was concat(1, outputs)
+        output = tf.reshape(outputs, [-1, args.rnn_size])
         if not infer:
             output = tf.nn.dropout(output, rate=1.0 - self.keep_prob)
         self.logits = tf.matmul(output, softmax_w) + softmax_b

@@ -80,9 +80,22 @@ def sample_here(save_dir, sampler="loop"):
     return stdout
 
 
+def step_by_step(cell, x, steps, state, scope):
+    """(outputs, final state) of `cell` called once a step, as rnn_decoder does."""
+    outputs = []
+    with tf.variable_scope(scope) as scope:
+        for step in range(steps):
+            if step:
+                scope.reuse_variables()
+            output, state = cell(x[step], state)
+            outputs.append(output)
+    return outputs, state
+
+
 def run_cells(kinds, steps, inputs, states):
     """Each kind's two-layer MultiRNNCell run over `steps` inputs in one graph, the block
-    cells set to the basic cells' weights: {kind: (outputs, final state, gradients)}."""
+    cells set to the basic cells' weights: {kind: (outputs, final state, gradients)}. Kind
+    'fused' is the block cells run as the model runs them, one op a layer (run_fused)."""
     results = {}
     with tf.Graph().as_default():
         x = tf.constant(inputs)
@@ -90,15 +103,14 @@ def run_cells(kinds, steps, inputs, states):
                       for c, h in states)
         fetches, weights = {}, {}
         for kind in kinds:
-            cell = tf.nn.rnn_cell.MultiRNNCell([lstm_cells.make_lstm_cell(kind, 8)
-                                                for _ in range(2)])
-            with tf.variable_scope(kind) as scope:
-                state, outputs = start, []
-                for step in range(steps):
-                    if step:
-                        scope.reuse_variables()
-                    output, state = cell(x[step], state)
-                    outputs.append(output)
+            cell = tf.nn.rnn_cell.MultiRNNCell([lstm_cells.make_lstm_cell(
+                "block" if kind == "fused" else kind, 8) for _ in range(2)])
+            if kind == "fused":
+                outputs, state = lstm_cells.run_fused(tf.transpose(x, [1, 0, 2]), start, cell,
+                                                      scope=kind)
+                outputs = tf.unstack(outputs, axis=1)
+            else:
+                outputs, state = step_by_step(cell, x, steps, start, scope=kind)
             weights[kind] = sorted(tf.global_variables(kind), key=lambda v: v.op.name)
             # A loss that weighs every output and the final cell states differently.
             loss = sum(tf.reduce_sum(o * (k + 1.0)) for k, o in enumerate(outputs))
@@ -128,17 +140,18 @@ def test_block_cell_gives_the_basic_cells_outputs_states_and_gradients():
     inputs = rng.randn(steps, rows, 5).astype(np.float32) * 2
     states = [(rng.randn(rows, 8).astype(np.float32) * 4, rng.randn(rows, 8).astype(np.float32))
               for _ in range(2)]
-    results = run_cells(["basic", "block"], steps, inputs, states)
-    (basic_out, basic_state, basic_grads), (block_out, block_state, block_grads) = (
-        results["basic"], results["block"])
+    results = run_cells(["basic", "block", "fused"], steps, inputs, states)
+    basic_out, basic_state, basic_grads = results["basic"]
     # The states left the op's default clip range (3): the block cell clips nothing either.
     assert max(np.abs(c).max() for c, _ in basic_state) > 3
-    np.testing.assert_allclose(block_out, basic_out, atol=1e-5, rtol=1e-5)
-    for (bc, bh), (c, h) in zip(block_state, basic_state):
-        np.testing.assert_allclose(bc, c, atol=1e-5, rtol=1e-5)
-        np.testing.assert_allclose(bh, h, atol=1e-5, rtol=1e-5)
-    for block_grad, basic_grad in zip(block_grads, basic_grads):
-        np.testing.assert_allclose(block_grad, basic_grad, atol=1e-4, rtol=1e-5)
+    for kind in ("block", "fused"):
+        block_out, block_state, block_grads = results[kind]
+        np.testing.assert_allclose(block_out, basic_out, atol=1e-5, rtol=1e-5)
+        for (bc, bh), (c, h) in zip(block_state, basic_state):
+            np.testing.assert_allclose(bc, c, atol=1e-5, rtol=1e-5)
+            np.testing.assert_allclose(bh, h, atol=1e-5, rtol=1e-5)
+        for block_grad, basic_grad in zip(block_grads, basic_grads):
+            np.testing.assert_allclose(block_grad, basic_grad, atol=1e-4, rtol=1e-5)
 
 
 @pytest.mark.slow
