@@ -336,7 +336,8 @@ class StructureMask(object):
             last = shape[-1][2]
             may_end = last in ("|]", ":|") and self.bars >= self.min_bars and not any(
                 self.ties.values()) and not self.repeat_open and cadence and (
-                self.last_v1_lowest is None or self.last_v1_lowest >= 0 or not self.end_on_tonic)
+                self.last_v1_lowest is None or self.last_v1_lowest >= 0 or not self.end_on_tonic) \
+                and not (last == ":|" and self.ending == 1)  # abc2midi would end before it
             must_end = last == "|]" or self.bars >= self.max_bars
             char = yield frozenset(("\n" if may_end else "") + ("" if must_end else "["))
             if char == "\n":
@@ -361,15 +362,19 @@ class StructureMask(object):
                 digits = ""  # no tie into an ending
             if self.last_close == ":|" and digits != "2":
                 self.ending = 0  # no second ending: the repeat is over
-            bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars, None)
+            bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars or (
+                self.repeat_open and self._first_ending_closes_here()), None)
             bar.notes_left, bar.voice = notes_left, "1"
-            if bar.final and self.end_on_tonic:
+            if self.bars + 1 >= self.max_bars and self.end_on_tonic:
                 bar.cadence = "treble"
             if char == "[":
                 char = yield frozenset(digits) | self._in_chord(bar, {}, note=False)
                 if char in "12":
                     yield " "
                     self.ending = int(char)
+                    # a first ending closes in time for a bar after it: the repeat plays
+                    # it once, and a tune that ended with it would end before it
+                    bar.final = bar.final or self._first_ending_closes_here()
                     volta, char = "[%s " % char, (yield self._bar_starts(self.ties["1"],
                                                                          notes_left))
                 else:
@@ -388,11 +393,16 @@ class StructureMask(object):
                 return shape
 
     def _volta_digits(self):
-        """The ending a bar may open: a first inside a repeat, the second right after the
-        repeat that closed a first ending."""
+        """The ending a bar may open: a first inside a repeat (with a bar left after it),
+        the second right after the repeat that closed a first ending."""
         if self.last_close == ":|" and self.ending == 1:
             return "2"
-        return "1" if self.repeat_open and self.ending == 0 else ""
+        room = self.bars + 2 <= self.max_bars
+        return "1" if self.repeat_open and self.ending == 0 and room else ""
+
+    def _first_ending_closes_here(self):
+        """Inside a first ending, the bar before the tune's last: the repeat closes here."""
+        return self.ending == 1 and self.bars + 2 >= self.max_bars
 
     def _follower_line(self, shape):
         """Voice 2's line: the same bars with the same bar lines as voice 1's."""

@@ -156,6 +156,17 @@ def test_a_line_leaps_at_most_an_octave_but_to_its_last_note():
     assert refused(start + "C2 e'2|", max_leap=None) is None
 
 
+def test_a_tune_does_not_end_with_a_first_ending():
+    """abc2midi plays a first ending once and skips it on the repeat: a tune that ended
+    with one would end before it. A first ending leaves a bar for what comes after."""
+    first = HEADER + "[V:1]|:G6|[1 G6:|\n[V:2]|:G,6|[1 G,6:|\n"
+    assert refused(first + "[V:1][2 G6|]\n[V:2][2 G,6|]\n", min_bars=2,
+                   end_on_tonic=False) is None
+    assert refused(first + "\n", min_bars=2, end_on_tonic=False) == len(first)
+    last = HEADER + "[V:1]|:G6|["                      # bar 2 of at most 2: no first ending
+    assert refused(last + "1", min_bars=1, max_bars=2, end_on_tonic=False) == len(last)
+
+
 def test_every_bar_is_as_long_as_the_meter():
     start = HEADER + "[V:1]G2 B2 d2"
     assert mask_module.StructureMask(ALPHABET) is not None
