@@ -176,6 +176,9 @@ def test_every_bar_is_as_long_as_the_meter():
         == len(HEADER) + len("[V:1]G2 B2 d")          # d alone is one unit: too short
     assert refused(HEADER + "[V:1]G4 d4") == len(HEADER) + len("[V:1]G4 d")
     assert refused(HEADER + "[V:1](3GAB (3cde d2|") is None  # a triplet lasts 2 of its notes
+    tuplet = HEADER.replace("L:1/8", "L:1/16") + "[V:1](3A"
+    assert refused(tuplet + "8B2B2 c4|") is None      # 12 units in the time of 8
+    assert refused(tuplet + "12") == len(tuplet)      # no tuplet note longer than 8
 
 
 def test_a_tie_goes_to_the_same_pitch():
