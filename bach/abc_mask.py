@@ -215,6 +215,9 @@ class _Bar(object):
         self.cadence = None
         self.ends_on_tonic = False
         self.last_lowest = None  # the lowest pitch of the bar's last note or chord
+        self.onsets = []      # voice 1: (start, end, lowest pitch or None) of its notes
+        self.tuplet_low = None
+        self.above = None     # voice 2: voice 1's onsets in the same bar
 
 
 class StructureMask(object):
@@ -222,13 +225,14 @@ class StructureMask(object):
 
     def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS, line_bars=LINE_BARS,
                  line_notes=LINE_NOTES, more_bars_notes=MORE_BARS_NOTES, end_on_tonic=True,
-                 unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES, max_leap=MAX_LEAP):
+                 unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES, max_leap=MAX_LEAP,
+                 no_crossing=True):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
         self.line_notes, self.end_on_tonic = line_notes, end_on_tonic
         self.unit_lengths, self.chord_ties = unit_lengths, chord_ties
-        self.max_leap = max_leap
+        self.max_leap, self.no_crossing = max_leap, no_crossing
         # what a second bar in the line costs: the line's notes drop to more_bars_notes
         self.more_bars_cost = max(0, line_notes - (more_bars_notes or line_notes))
         self.finished = False
@@ -349,7 +353,7 @@ class StructureMask(object):
     def _leader_line(self):
         """Voice 1's line: [(opening, volta, closing bar line), ...] of its bars; it chooses
         them, within the bar counts and repeat rules."""
-        shape, opening = [], ""
+        shape, opening, self.v1_onsets = [], "", []
         # A repeat may open the line unless one is open or a tie goes into the line.
         free = not any(self.ties.values()) and not self.repeat_open
         char = yield (frozenset("|") if free else frozenset()) | self._bar_starts(self.ties["1"])
@@ -382,6 +386,7 @@ class StructureMask(object):
                 else:
                     char = ("[", char)
             close, char = yield from self._bar(bar, char, len(shape) + 1)
+            self.v1_onsets.append(bar.onsets)
             self.ties["1"], notes_left = bar.out_ties, self._next_bar_notes(bar, len(shape) + 1)
             self.last_v1_lowest = bar.last_lowest
             self.bars += 1
@@ -417,6 +422,8 @@ class StructureMask(object):
                 bool(shape[k + 1][1])  # the next bar opens an ending
             bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
             bar.voice = "2"
+            if self.no_crossing:
+                bar.above = self.v1_onsets[k]
             if last_in_line and final_line and self.end_on_tonic:
                 bar.cadence = "must"
             elif last_in_line and close == ":|" and self.bars >= self.min_bars:
@@ -427,7 +434,7 @@ class StructureMask(object):
             reserve = later_bars * fewest_notes(self.units) + (later_bars and final_line)
             bar.notes_left = notes_left - reserve
             char = yield self._bar_starts(self.ties["2"], bar.notes_left,
-                                          rests=bar.cadence != "must", voice="2")
+                                          rests=bar.cadence != "must", window=self._window(bar))
             yield from self._bar(bar, char, None)
             self.ties["2"] = bar.out_ties
             notes_left = bar.notes_left + reserve
@@ -436,11 +443,14 @@ class StructureMask(object):
 
     # ------------------------------------------------------------ bars
 
-    def _bar_starts(self, ties, notes_left=10 ** 6, rests=True, voice="1"):
+    def _bar_starts(self, ties, notes_left=10 ** 6, rests=True, window=None):
         """The first characters of a bar's music (ties: pitches tied into it; a tuplet only
-        if the bar's notes still leave room for one)."""
-        starts = frozenset("[") | (self._tied_starts({}, ties) if ties else self._note_starts(
-            self._voice_window(voice)) | ({"z"} if rests else set()))
+        if the bar's notes still leave room for one; window: its notes' pitches, by default
+        voice 1's)."""
+        window = window or self._voice_window("1")
+        starts = frozenset("[" if window[1] > window[0] else "") | (
+            self._tied_starts({}, ties) if ties else self._note_starts(window) | (
+                {"z"} if rests else set()))
         if tuplet_feasible(Fraction(0), TUPLET, self.units, notes_left):
             starts |= {"("}
         return starts
@@ -591,7 +601,7 @@ class StructureMask(object):
             high = min(high, -1)
         elif last == "treble" and not missing:
             low = max(low, -1)
-        if not missing:  # no note further than a leap from the line's last note
+        if not bar.ties:  # no note further than a leap from the line's last note
             window_low, window_high = self._window(bar)
             low, high = max(low, window_low - 1), min(high, window_high - (not held))
 
@@ -660,8 +670,39 @@ class StructureMask(object):
 
     def _window(self, bar):
         """(lowest, highest) pitch the voice's next note may have: within max_leap of its
-        line's last note, but for the tune's last note or chord."""
-        return (LOWEST, HIGHEST) if self._forced_last(bar) else self._voice_window(bar.voice)
+        line's last note and, in voice 2, not above voice 1's lowest note sounding then
+        (that wins over the leap); anything for the tune's last note or chord."""
+        if self._forced_last(bar):
+            return LOWEST, HIGHEST
+        low, high = self._voice_window(bar.voice)
+        ceiling = self._ceiling(bar)
+        if ceiling is not None:
+            high = min(high, ceiling)
+            if high - low < 1:  # room for a chord: below voice 1 wins over the leap
+                low = LOWEST
+        return low, high
+
+    def _ceiling(self, bar):
+        """Voice 2: the lowest pitch voice 1 sounds where its next note starts, or None."""
+        if not bar.above:
+            return None
+        at = self.units - bar.remaining
+        lows = [low for start, end, low in bar.above if start <= at < end and low is not None]
+        return min(lows) if lows else None
+
+    def _record_onset(self, bar, before, in_tuplet, pitches):
+        """Voice 1: where its note, chord or rest sounded in the bar, and how low (a tuplet
+        as a whole, once it closes)."""
+        if bar.voice != "1":
+            return
+        low = min(pitches) if pitches else None
+        if in_tuplet:
+            lows = [x for x in (bar.tuplet_low, low) if x is not None]
+            bar.tuplet_low = min(lows) if lows else None
+            if bar.tuplet_left:
+                return
+            low, bar.tuplet_low = bar.tuplet_low, None
+        bar.onsets.append((self.units - before, self.units - bar.remaining, low))
 
     def _voice_window(self, voice):
         last = self.line_pitch.get(voice)
@@ -703,7 +744,9 @@ class StructureMask(object):
                 continue
             if not prefix and char in also:
                 return char
+            before, in_tuplet = bar.remaining, bool(bar.tuplet_left)
             self._advance(bar, LENGTHS[prefix])
+            self._record_onset(bar, before, in_tuplet, pitches)
             ties = dict(pitches if char == "-" else chord_ties or {})
             if bar.remaining:
                 bar.ties = ties
@@ -737,7 +780,7 @@ class StructureMask(object):
     def _after(self, bar, value):
         """A copy of the bar's counters after a note of `value`."""
         after = _Bar(bar.remaining, {}, bar.final, bar.close)
-        after.cadence, after.voice = bar.cadence, bar.voice
+        after.cadence, after.voice, after.above = bar.cadence, bar.voice, bar.above
         after.tuplet_left, after.tuplet_written = bar.tuplet_left, bar.tuplet_written
         after.letters, after.notes_left = bar.letters, bar.notes_left
         self._advance(after, value)
@@ -794,12 +837,13 @@ class StructureMask(object):
     def _event_starts(self, bar):
         """A note, a chord, or (but in the bar that ends on the tonic) a rest; only the
         tonic or a chord when the bar has room for one note more."""
-        notes = self._note_starts(self._window(bar))
+        low, high = self._window(bar)
+        notes = self._note_starts((low, high)) | frozenset("[" if high > low else "")
         if bar.cadence != "must":
-            return notes | frozenset("z[")
+            return notes | {"z"}
         if self._must_end_bar(bar):
             return frozenset(s[0] for s in self._tonic_spellings(bar)) | {"["}
-        return notes | {"["}
+        return notes
 
     @staticmethod
     def _note_starts(window):

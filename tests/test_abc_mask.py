@@ -20,6 +20,7 @@ def mask(**kwargs):
     kwargs.setdefault("unit_lengths", ("1/8", "1/16"))  # and their notes count in eighths
     kwargs.setdefault("chord_ties", 2)  # and chords tie notes as the corpus' do
     kwargs.setdefault("max_leap", None)  # and lines leap as far as they like
+    kwargs.setdefault("no_crossing", False)  # and voices cross
     return mask_module.StructureMask(ALPHABET, **kwargs)
 
 
@@ -48,7 +49,8 @@ def walk(seed, **kwargs):
 
 
 def test_random_tunes_it_allows_are_always_finished_and_valid():
-    sampler = dict(chord_ties=0, unit_lengths=("1/16",), more_bars_notes=18, max_leap=7)
+    sampler = dict(chord_ties=0, unit_lengths=("1/16",), more_bars_notes=18, max_leap=7,
+                   no_crossing=True)
     for seed in range(24):  # half of them with lines of few notes, tuplets left out
         tune = walk(seed, min_bars=4, max_bars=8, line_notes=32 if seed % 2 else 5,
                     **(sampler if seed % 3 == 0 else {}))  # a third as the sampler's
@@ -165,6 +167,15 @@ def test_a_tune_does_not_end_with_a_first_ending():
     assert refused(first + "\n", min_bars=2, end_on_tonic=False) == len(first)
     last = HEADER + "[V:1]|:G6|["                      # bar 2 of at most 2: no first ending
     assert refused(last + "1", min_bars=1, max_bars=2, end_on_tonic=False) == len(last)
+
+
+def test_voice_2_stays_below_voice_1():
+    """no_crossing: voice 2's note is no higher than voice 1's lowest where it starts."""
+    pair = HEADER + "[V:1]G2 B2 d2|\n[V:2]"
+    assert refused(pair + "G,2 B,2 d2|\n", no_crossing=True) is None  # up to a unison
+    assert refused(pair + "A2", no_crossing=True) == len(pair + "A")      # only as A,
+    assert refused(pair + "G,2 c", no_crossing=True) == len(pair + "G,2 ")  # B sounds
+    assert refused(pair + "A2 c2 e2|\n", no_crossing=False) is None
 
 
 def test_every_bar_is_as_long_as_the_meter():
