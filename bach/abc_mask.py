@@ -10,11 +10,17 @@ rules, and what the ABC tools accept):
   with the same bar lines;
 - every bar is exactly as long as the meter: a note's length can only be one that still
   fits, and what is left can still be filled; tuplets `(3` close inside their bar;
-- a chord's notes go up, as in every chord of the corpus, at most 4 of them and 2 tied;
+- a chord's notes go up, as in every chord of the corpus, at most 4 of them, none tied
+  (chord_ties; the corpus ties up to 2);
+- a voice's line leaps at most an octave (max_leap), voice 2 never starts a note above
+  voice 1 (no_crossing), L: is the corpus' 1/16 and lengths are those the corpus writes;
 - a tie goes to the same pitch: the next note is that pitch, spelled the same;
-- the tune ends with a closing bar line after 16 to 48 bars, with no tie left open, and
-  (end_on_tonic) voice 2's last note or chord has the key's tonic lowest: a cadence, as
-  every tune of the corpus ends.
+- the tune ends with a closing bar line after 16 to 48 bars, with no tie left open, never
+  right after a first ending, and (end_on_tonic) on a cadence, as every tune of the corpus
+  ends: voice 2's last note or chord has the key's tonic lowest, below middle C, and voice
+  1 ends at or above middle C.
+The rules past validity (chord ties, leaps, crossing, cadence) are arguments, so the tests
+can check the corpus' own grammar too; why each was chosen: bach/EXPERIMENTS.md.
 The grammar is a generator: it yields the set of allowed characters and is sent the one
 chosen. It never needs to take a character back, so the sampler never edits what it drew.
 """
