@@ -78,7 +78,7 @@ CHORD_TIES = 0
 MAX_LEAP = 7
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
-ACCIDENTALS = ("", "^", "^^", "_", "__", "=")
+ACCIDENTALS = ("", "^", "_", "=")  # no double sharp or flat: the corpus writes none
 SPELLINGS = tuple(a + letter for a in ACCIDENTALS for letter in NOTE_LETTERS)
 _SPELLINGS_OF = {letter: tuple(a + letter for a in ACCIDENTALS) for letter in NOTE_LETTERS}
 # Characters a model must be able to write for the mask to build any tune it allows: the

@@ -178,6 +178,12 @@ def test_voice_2_stays_below_voice_1():
     assert refused(pair + "A2 c2 e2|\n", no_crossing=False) is None
 
 
+def test_no_double_sharps_or_flats_as_in_the_corpus():
+    start = HEADER + "[V:1]"
+    assert refused(start + "^c2 _B2 =F2|") is None
+    assert refused(start + "^^") == len(start) + 1 and refused(start + "__") == len(start) + 1
+
+
 def test_every_bar_is_as_long_as_the_meter():
     start = HEADER + "[V:1]G2 B2 d2"
     assert mask_module.StructureMask(ALPHABET) is not None
