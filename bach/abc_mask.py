@@ -13,14 +13,17 @@ rules, and what the ABC tools accept):
 - a chord's notes go up, as in every chord of the corpus, at most 4 of them, none tied
   (chord_ties; the corpus ties up to 2);
 - a voice's line leaps at most an octave (max_leap), voice 2 never starts a note above
-  voice 1 (no_crossing), L: is the corpus' 1/16 and lengths are those the corpus writes;
+  voice 1 (no_crossing; a tuplet's notes are checked where it starts, and the tune's last
+  note is free of both), L: is the corpus' 1/16 and lengths are those the corpus writes;
 - a tie goes to the same pitch: the next note is that pitch, spelled the same;
 - the tune ends with a closing bar line after 16 to 48 bars, with no tie left open, never
   right after a first ending, and (end_on_tonic) on a cadence, as every tune of the corpus
   ends: voice 2's last note or chord has the key's tonic lowest, below middle C, and voice
   1 ends at or above middle C.
-The rules past validity (chord ties, leaps, crossing, cadence) are arguments, so the tests
-can check the corpus' own grammar too; why each was chosen: bach/EXPERIMENTS.md.
+The rules past validity that the corpus itself breaks (chord ties, leaps, crossing,
+cadence) are arguments, so the tests can check the corpus' own grammar too; the others
+(chords going up, the lengths, no double accidentals) are constants the corpus keeps; why
+each was chosen: bach/EXPERIMENTS.md.
 The grammar is a generator: it yields the set of allowed characters and is sent the one
 chosen. It never needs to take a character back, so the sampler never edits what it drew.
 """
@@ -215,9 +218,9 @@ class _Bar(object):
         self.tuplet_left = 0  # notes of an open tuplet still to come
         self.tuplet_written = Fraction(0)
         self.after_space = True  # no space at the start of a bar or after another
-        # how the bar's last note or chord must end: voice 2's last bar of a line that may
-        # end the tune: "may"; that does: "must" (the tonic lowest, below middle C); voice
-        # 1's bar that ends the tune: "treble" (no note below middle C)
+        # how the bar's last note or chord must end, in the tune's last bar: voice 2's
+        # "must" (the tonic lowest, below middle C), voice 1's "treble" (no note below
+        # middle C, unless a tie holds one there)
         self.cadence = None
         self.ends_on_tonic = False
         self.last_lowest = None  # the lowest pitch of the bar's last note or chord
@@ -258,6 +261,8 @@ class StructureMask(object):
             self.finished, self._allowed = True, frozenset()
 
     def _visible(self, allowed):
+        if not allowed:
+            raise NotAllowed("no character can continue the tune here: a dead end in the mask")
         allowed = frozenset(allowed) & self.alphabet
         if not allowed:
             raise NotAllowed("the vocabulary has none of the characters the tune needs here")
@@ -348,7 +353,8 @@ class StructureMask(object):
             last = shape[-1][2]
             may_end = last in ("|]", ":|") and self.bars >= self.min_bars and not any(
                 self.ties.values()) and not self.repeat_open and cadence and (
-                self.last_v1_lowest is None or self.last_v1_lowest >= 0 or not self.end_on_tonic) \
+                self.last_v1_lowest is None or self.last_v1_lowest >= 0 or not self.end_on_tonic
+                or self.bars >= self.max_bars) \
                 and not (last == ":|" and self.ending == 1)  # abc2midi would end before it
             must_end = last == "|]" or self.bars >= self.max_bars
             char = yield frozenset(("\n" if may_end else "") + ("" if must_end else "["))
@@ -432,8 +438,6 @@ class StructureMask(object):
                 bar.above = self.v1_onsets[k]
             if last_in_line and final_line and self.end_on_tonic:
                 bar.cadence = "must"
-            elif last_in_line and close == ":|" and self.bars >= self.min_bars:
-                bar.cadence = "may"
             # each later bar needs room for a few notes; the tune's last, one more (a tie
             # may come into it, and its last note must be free to be the tonic)
             later_bars = len(shape) - k - 1
@@ -585,7 +589,8 @@ class StructureMask(object):
             if char == "-":
                 ties[current] = alteration
                 char = yield self._in_chord(bar, pitches, note=False)
-        return (yield from self._length(bar, pitches=pitches, chord_ties=ties))
+        return (yield from self._length(bar, pitches=pitches, chord_ties=ties,
+                                        tied=bool(bar.ties)))
 
     def _chord_note_ok(self, bar, pitches):
         """ok(pitch, alteration): may the chord's next note be that? Notes go up, as every

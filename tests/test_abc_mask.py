@@ -169,6 +169,20 @@ def test_a_tune_does_not_end_with_a_first_ending():
     assert refused(last + "1", min_bars=1, max_bars=2, end_on_tonic=False) == len(last)
 
 
+def test_a_tie_below_middle_c_into_the_last_bar_is_no_dead_end():
+    """The treble's last note may stay below middle C where a tie holds it there (a
+    reviewer's cases: each was a mask with nothing left to allow)."""
+    header = "X:1\nM:4/4\nL:1/16\nV:1\nV:2\nK:C\n"
+    tied = header + "[V:1]C,8-C,8|]\n[V:2]C,16|]\n"
+    assert refused(tied, min_bars=1, max_bars=1) is None
+    across = header + "[V:1]c16|E16|\n[V:2]C,16|C,16|\n[V:1]B,16-|B,16|]\n[V:2]C,16|C,16|]\n"
+    assert refused(across, min_bars=1, max_bars=4) is None
+    chord = mask(min_bars=1, max_bars=1)
+    for char in header + "[V:1]c14-[G,c]2|]\n":
+        chord.feed(char)
+    assert chord.allowed() == frozenset("[")
+
+
 def test_voice_2_stays_below_voice_1():
     """no_crossing: voice 2's note is no higher than voice 1's lowest where it starts."""
     pair = HEADER + "[V:1]G2 B2 d2|\n[V:2]"
