@@ -8,7 +8,10 @@ with the gates in the same order (input, candidate, forget, output) and the forg
 The fused cell runs TensorFlow's BlockLSTM op: it is in core TensorFlow on both lines (1.15
 and 2.x) and, unlike LSTMBlockCell, has its gradient registered there, so the tf.compat.v1
 graph trains with tf.gradients on both. The model runs it over the whole sequence, one op a
-layer (run_fused); BlockLSTMCell, one op a step, serves where a step is all there is.
+layer (run_fused), in training and sampling alike; BlockLSTMCell builds the variables, and
+its one-op step serves code that calls the cell itself (tests, a MultiRNNCell step).
+run_fused reads the cells' private _cells, _kernel, _bias and _forget_bias (the same on both
+TensorFlow lines; tests/test_lstm_cells.py fails if they move).
 """
 import warnings
 

@@ -34,6 +34,17 @@ def rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
     return outputs, state
 
 
+def run_cells(args, embedded, inputs, initial_state, cell):
+    """The cells over the sequence: (outputs, row by row and step by step, final state). `inputs`
+    (the steps of `embedded`) is built for both cells: the same ops before the variables
+    give them the same initial weights from the same seed."""
+    if getattr(args, "cell", "basic") == "block":  # one fused op a layer, not a step
+        outputs, last_state = run_fused(embedded, initial_state, cell, scope="rnnlm")
+        return outputs, last_state
+    outputs, last_state = rnn_decoder(inputs, initial_state, cell, scope="rnnlm")
+    return tf.concat(outputs, 1), last_state  # was concat(1, outputs)
+
+
 def sequence_loss_by_example(logits, targets, weights):
     """tf.contrib.legacy_seq2seq.sequence_loss_by_example: the weighted cross-entropy of each
     example, averaged over the time steps."""
@@ -86,11 +97,7 @@ class Model():
                 inputs = tf.unstack(embedded, axis=1)
         self.embedding, self.softmax_w, self.softmax_b = embedding, softmax_w, softmax_b
 
-        if getattr(args, "cell", "basic") == "block":  # one fused op a layer, not a step
-            outputs, last_state = run_fused(embedded, self.initial_state, cell, scope="rnnlm")
-        else:
-            outputs, last_state = rnn_decoder(inputs, self.initial_state, cell, scope="rnnlm")
-            outputs = tf.concat(outputs, 1)  # was concat(1, outputs)
+        outputs, last_state = run_cells(args, embedded, inputs, self.initial_state, cell)
         output = tf.reshape(outputs, [-1, args.rnn_size])
         if not infer:
             output = tf.nn.dropout(output, rate=1.0 - self.keep_prob)
