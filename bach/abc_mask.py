@@ -184,11 +184,6 @@ def _spellings_within(low, high):
     return tuple(t for t in SPELLINGS if any(low <= n <= high for n in _OCTAVES[t[-1]]))
 
 
-def _octaves(letter):
-    """The pitch numbers a letter can reach with octave marks (within the range)."""
-    return _OCTAVES[letter]
-
-
 def _in_range(letter, marks):
     return LOWEST <= pitch_number(letter, marks) <= HIGHEST
 
@@ -198,6 +193,7 @@ def pitch_number(letter, marks):
     return number + 7 * marks.count("'") - 7 * marks.count(",")
 
 
+# The pitch numbers each letter reaches with octave marks, within the range, nearest first.
 _OCTAVES = {letter: tuple(pitch_number(letter, ("'" if letter.islower() else ",") * k)
                           for k in range(4)
                           if _in_range(letter, ("'" if letter.islower() else ",") * k))
@@ -572,10 +568,10 @@ class StructureMask(object):
             text = yield from self._one_of(self._chord_spellings(bar, ok), char)
             accidental, letter = text[:-1], text[-1]
             alteration = self._sounding(bar.letters, letter, accidental)
-            marks, mark, octaves = "", "'" if letter.islower() else ",", _octaves(letter)
+            marks, mark = "", "'" if letter.islower() else ","
             while True:
                 current = pitch_number(letter, marks)
-                further = octaves[octaves.index(current) + 1:]
+                further = _further(letter, current)
                 more = mark if any(ok(n, alteration) for n in further) else ""
                 if ok(current, alteration):
                     char = yield self._in_chord(bar, set(pitches) | {current}, mark=more,

@@ -54,16 +54,21 @@ def test_model_tunes_are_measured_beside_the_corpus_and_its_heldout_piece(tmp_pa
     assert again["sets"]["corpus"] == report["sets"]["corpus"]
 
 
-@needs_tools
-def test_evaluate_writes_the_metrics_into_its_report_with_table_and_figure(
-        tmp_path, monkeypatch, capsys):
-    path, text = corpus_copy(tmp_path)
-    tunes = mm.tune_texts(text)
+def fake_model(monkeypatch, tunes, heldout):
+    """evaluate.py without TensorFlow: a save folder whose samples are `tunes` and whose
+    held-out figure is `heldout` (bits per character, names line, names)."""
     monkeypatch.setitem(sys.modules, "tfcompat", types.SimpleNamespace(tf_v1=lambda v: None))
     monkeypatch.setattr(evaluate, "load_save_dir", lambda d: ({}, list("X:1\n"), "ckpt"))
     monkeypatch.setattr(evaluate, "sample_tunes", lambda tf, config, chars, ckpt, count, *a: (
         tunes[:count], tunes[:count], [None] * count))
-    monkeypatch.setattr(evaluate, "heldout_bpc", lambda tf, config, ckpt: (2.5, "X:2", ["X:2"]))
+    monkeypatch.setattr(evaluate, "heldout_bpc", lambda tf, config, ckpt: heldout)
+
+
+@needs_tools
+def test_evaluate_writes_the_metrics_into_its_report_with_table_and_figure(
+        tmp_path, monkeypatch, capsys):
+    path, text = corpus_copy(tmp_path)
+    fake_model(monkeypatch, mm.tune_texts(text), (2.5, "X:2", ["X:2"]))
     out = tmp_path / "out"
     evaluate.main(["--save_dir", str(tmp_path), "--tunes", "2", "--corpus", path,
                    "--report", str(out / "eval.json")])
@@ -87,12 +92,7 @@ def test_evaluate_writes_the_metrics_into_its_report_with_table_and_figure(
 @needs_tools
 def test_no_metrics_flag_skips_them(tmp_path, monkeypatch):
     path, text = corpus_copy(tmp_path)
-    tunes = mm.tune_texts(text)
-    monkeypatch.setitem(sys.modules, "tfcompat", types.SimpleNamespace(tf_v1=lambda v: None))
-    monkeypatch.setattr(evaluate, "load_save_dir", lambda d: ({}, list("X:1\n"), "ckpt"))
-    monkeypatch.setattr(evaluate, "sample_tunes", lambda tf, config, chars, ckpt, count, *a: (
-        tunes[:count], tunes[:count], [None] * count))
-    monkeypatch.setattr(evaluate, "heldout_bpc", lambda tf, config, ckpt: (None, "none", []))
+    fake_model(monkeypatch, mm.tune_texts(text), (None, "none", []))
     report = tmp_path / "eval.json"
     evaluate.main(["--save_dir", str(tmp_path), "--tunes", "1", "--corpus", path,
                    "--report", str(report), "--no_metrics"])
