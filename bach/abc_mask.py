@@ -72,7 +72,8 @@ CHORD_NOTES = 4          # the most notes in a chord, as in the corpus
 # Tied notes in a chord: the corpus ties 1 in 56% of its chords, 2 in 1.5%. The sampler
 # allows none: the model loses track of which pitch a chord tied (it must sound again in
 # the next chord), and with ties 16% of its steps left it under a tenth of the model's
-# probability and chords grew to 4 tied notes; without, 6.6% (bach/EXPERIMENTS.md).
+# probability and chords grew to 4 tied notes; without, 7% (bach/EXPERIMENTS.md; the count:
+# bench_sample.py).
 CHORD_TIES = 0
 # A voice's line (its top note in voice 1, its bottom note in voice 2) moves by at most an
 # octave (7 letters) from one note or chord to the next, but for the tune's last: the

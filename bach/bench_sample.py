@@ -83,7 +83,7 @@ def structured_figures(loaded, chars, tunes, sampling_type):
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         _, body = abc_grammar.split_header(text)
         bars = sum(abc_grammar.count_bars(line) for line in body if line.startswith("[V:1]"))
-        figures.append((seconds, cpu, bars, stats["drawn"], stats["kept"]))
+        figures.append((seconds, cpu, bars, stats["drawn"], stats["kept"], stats["weak_steps"]))
     return figures
 
 
@@ -95,6 +95,7 @@ def main(argv=None):
     from tfcompat import tf_v1
     tf = tf_v1(args.verbose)
     import sample as sample_script
+    import sampling
 
     try:
         config, chars, ckpt = load_save_dir(args.save_dir)
@@ -134,7 +135,7 @@ def main(argv=None):
     print("graph sampler (--sampler graph): %d characters in %.3f s, %.0f characters/s"
           % (args.n, graph, args.n / graph))
     print("speed ratio graph/loop: %.1fx" % (loop / graph))
-    for k, (seconds, cpu, bars, drawn, kept) in enumerate(structured):
+    for k, (seconds, cpu, bars, drawn, kept, _) in enumerate(structured):
         print("structured sampler, seed %d: %d bars, %d characters in %.2f s, %.2f s of CPU "
               "(%.2f s per 32 bars)" % (k + 1, bars, kept, seconds, cpu,
                                         seconds * 32 / max(bars, 1)))
@@ -146,6 +147,10 @@ def main(argv=None):
           "%.2f s (mean), %.2f s (slowest); CPU %.2f s (mean), %.2f s (slowest)"
           % (drawn / float(kept), sum(per32) / len(per32), max(per32),
              sum(cpu32) / len(cpu32), max(cpu32)))
+    weak = sum(f[5] for f in structured)
+    print("structured sampler: %d of %d steps (%.1f%%) left the allowed characters under %g of "
+          "the model's probability" % (weak, kept, 100.0 * weak / max(kept, 1),
+                                       sampling.WEAK_MASS))
 
 
 if __name__ == "__main__":

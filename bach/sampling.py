@@ -15,6 +15,9 @@ import numpy as np
 from model import DRAW_AFTER, TIE, tf
 
 SAMPLERS = ("loop", "graph", "structured")
+# A step where the characters the mask allows hold under this share of the model's
+# probability: the draw there goes against the model (bench_sample.py counts them).
+WEAK_MASS = 0.1
 GRAPH_UNROLL = 8  # characters per tf.while_loop iteration in the in-graph sampler
 
 
@@ -111,11 +114,13 @@ class StructuredSampler(object):
         ids = {c: np.array([i], np.int32) for c, i in self.vocab.items()}
         for char in prime[:-1]:
             state = self.step(ids[char], state, temperature)[1]
-        text, tunes = list(prime), 0
+        text, tunes, weak = list(prime), 0, 0
         while True:
             probs, state = self.step(ids[text[-1]], state, temperature)
             p = probs * self.mask_of(mask.allowed())
-            if p.sum() <= 0:  # the model gives every allowed character ~0: any of them
+            mass = p.sum()
+            weak += mass < WEAK_MASS
+            if mass <= 0:  # the model gives every allowed character ~0: any of them
                 p = self.mask_of(mask.allowed())
             if draws_next(sampling_type, text[-1], text[-2] if len(text) > 1 else ""):
                 choice = int(np.searchsorted(np.cumsum(p), rng.rand() * p.sum()))
@@ -129,7 +134,8 @@ class StructuredSampler(object):
                     break
                 mask = self.new_tune("")
         kept = len(text) - len(prime)
-        return "".join(text), {"drawn": kept, "kept": kept, "tunes": tunes}
+        return "".join(text), {"drawn": kept, "kept": kept, "tunes": tunes,
+                                "weak_steps": int(weak)}
 
 
 # ---------------------------------------------------------------- graph
