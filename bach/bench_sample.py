@@ -21,7 +21,7 @@ import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from utils import OneLineParser, UserError, load_save_dir  # noqa: E402
+from utils import OneLineParser, UserError, load_save_dir, user_errors_exit  # noqa: E402
 
 
 def build_parser():
@@ -104,11 +104,8 @@ def main(argv=None):
     if ckpt:
         if args.cell:
             config["cell"] = args.cell
-        try:
+        with user_errors_exit():
             loaded = sample_script.load_model(tf, config, chars, ckpt, "graph")
-        except UserError as e:
-            sys.stderr.write("error: %s\n" % e)
-            sys.exit(2)
         print("model: %s (rnn_size %s, num_layers %s, %d characters, %s cell)"
               % (ckpt, config["rnn_size"], config["num_layers"], len(chars),
                  config.get("cell", "basic")))

@@ -25,7 +25,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from utils import OneLineParser, TextLoader, UserError  # noqa: E402
+from utils import OneLineParser, TextLoader, UserError, user_errors_exit  # noqa: E402
 
 CELLS = ("basic", "block")  # lstm_cells.CELLS; not imported here: it loads TensorFlow
 
@@ -175,11 +175,8 @@ def main(argv=None):
                  "steps"):
         if getattr(args, name) < 1:
             parser.error("--%s must be at least 1" % name)
-    try:
+    with user_errors_exit():
         run(args)
-    except UserError as e:
-        sys.stderr.write("error: %s\n" % e)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

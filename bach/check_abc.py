@@ -32,11 +32,11 @@ import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 
 import abc_grammar  # noqa: E402
-from utils import OneLineParser, UserError, read_text, write_json_atomically  # noqa: E402
+from utils import (OneLineParser, UserError, read_text, user_errors_exit,  # noqa: E402
+                   write_json_atomically)
 
 REQUIRED_TOOLS = ("abc2midi", "abc2abc", "abcm2ps")
 PNG_TOOL = "rsvg-convert"
@@ -540,7 +540,7 @@ def main(argv=None):
                         help="also write MIDI, SVG, PNG and report.json for each valid tune to DIR")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    try:
+    with user_errors_exit():
         text = read_abc_file(args.file, "ABC file")
         corpus = read_abc_file(args.corpus, "corpus") if args.corpus else None
         if not split_tunes(text):
@@ -562,9 +562,6 @@ def main(argv=None):
                     print(report["png_message"])
         if report["missing_tools"]:
             raise UserError(report["message"])
-    except UserError as e:
-        sys.stderr.write("error: %s\n" % e)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -34,14 +34,13 @@ import collections  # noqa: E402
 import hashlib  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 
 import abc_grammar  # noqa: E402
 import music_metrics  # noqa: E402
 from sample import add_sampling_flags, sampling_settings  # noqa: E402
-from utils import (OneLineParser, UserError, load_save_dir, write_json_atomically,  # noqa: E402
-                   write_text_atomically)
+from utils import (OneLineParser, UserError, load_save_dir, user_errors_exit,  # noqa: E402
+                   write_json_atomically, write_text_atomically)
 
 DEFAULT_CORPUS = os.path.join("data", "bach", "original.txt")
 
@@ -320,7 +319,7 @@ def main(argv=None):
         parser.error("-n must be at least 1")
     if not args.prime:
         parser.error("--prime is empty")
-    try:
+    with user_errors_exit():
         if args.render and os.path.exists(args.render) and not os.path.isdir(args.render):
             raise UserError("--render %s is a file, not a folder" % args.render)
         result = evaluate(args)
@@ -332,9 +331,6 @@ def main(argv=None):
             write_json_atomically(report_path, result)
         except OSError as e:
             raise UserError("cannot write --report %s (%s)" % (report_path, e.strerror or e))
-    except UserError as e:
-        sys.stderr.write("error: %s\n" % e)
-        sys.exit(2)
     for line in summary_lines(result) + metrics_lines(result["metrics"]):
         print(line)
     print("report: %s" % report_path)

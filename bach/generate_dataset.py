@@ -13,10 +13,10 @@ from supported import exit_unless_supported_python
 exit_unless_supported_python()
 import os  # noqa: E402
 import random  # noqa: E402
-import sys  # noqa: E402
 
 import abc_grammar  # noqa: E402
-from utils import OneLineParser, UserError, read_text, write_text_atomically  # noqa: E402
+from utils import (OneLineParser, UserError, read_text, user_errors_exit,  # noqa: E402
+                   write_text_atomically)
 
 DEFAULT_INPUT = os.path.join("data", "bach", "original.txt")
 DEFAULT_OUTPUT = os.path.join("data", "bach", "input.txt")
@@ -58,13 +58,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.count < 1:
         parser.error("--count must be at least 1")
-    try:
+    with user_errors_exit():
         text = read_corpus(args.input)
         out = generate(text, args.count, args.seed)
         write_text_atomically(args.output, out)
-    except UserError as e:
-        sys.stderr.write("error: %s\n" % e)
-        sys.exit(2)
     print("wrote %d pieces (%d distinct in the corpus), %d characters, to %s"
           % (args.count, len(split_pieces(text)), len(out), args.output))
 

@@ -65,7 +65,8 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 
 import abc_grammar  # noqa: E402
-from utils import OneLineParser, UserError, write_json_atomically, write_text_atomically  # noqa: E402
+from utils import (OneLineParser, UserError, user_errors_exit, write_json_atomically,  # noqa: E402
+                   write_text_atomically)
 
 TOOL = "abc2midi"
 INSTALL_HINT = "sudo apt-get install abcmidi"
@@ -845,11 +846,8 @@ def main(argv=None):
         parser.error("--splits must be at least 1")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    try:
+    with user_errors_exit():
         report, table = run(args)
-    except UserError as e:
-        sys.stderr.write("error: %s\n" % e)
-        sys.exit(2)
     sys.stdout.write(table)
     ceiling = report["ceiling"]
     if ceiling:

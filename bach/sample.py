@@ -23,9 +23,9 @@ import os  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
 
-from utils import (SAMPLER_HELP, SAMPLERS, SAMPLING_HELP, SAMPLING_TYPES, OneLineParser,  # noqa: E402
-                   UserError, load_save_dir, read_text, stored_sampling,
-                   write_text_atomically)
+from utils import (SAMPLERS, SAMPLER_HELP, SAMPLING_HELP, SAMPLING_TYPES,  # noqa: E402
+                   OneLineParser, UserError, load_save_dir, read_text, stored_sampling,
+                   user_errors_exit, write_text_atomically)
 
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
 
@@ -160,7 +160,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("-n must be at least 1")
-    try:
+    with user_errors_exit():
         prime = unescape(args.prime)
         config, chars, ckpt = load_save_dir(args.save_dir)
         check_prime(prime, chars, args.save_dir)
@@ -181,9 +181,6 @@ def main(argv=None):
             write_text_atomically(args.output, text)
         if args.render:
             render(text, args.render, config)
-    except UserError as e:
-        sys.stderr.write("error: %s\n" % e)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

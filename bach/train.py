@@ -24,9 +24,9 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from utils import (MODEL_SETTINGS, SAMPLER_HELP, SAMPLERS, SAMPLING_HELP, SAMPLING_TYPES,  # noqa: E402
-                   TRANSPOSITIONS, OneLineParser, TextLoader, UserError, load_save_dir,
-                   write_json_atomically)
+from utils import (MODEL_SETTINGS, SAMPLERS, SAMPLER_HELP, SAMPLING_HELP,  # noqa: E402
+                   SAMPLING_TYPES, TRANSPOSITIONS, OneLineParser, TextLoader, UserError,
+                   load_save_dir, user_errors_exit, write_json_atomically)
 
 
 # Configurations chosen in bach/EXPERIMENTS.md; the defaults above stay the chapter's.
@@ -395,11 +395,8 @@ def main(argv=None):
     parser = build_parser()
     args = parse_args(parser, argv)
     check_args(parser, args)
-    try:
+    with user_errors_exit():
         train(args)
-    except UserError as e:
-        sys.stderr.write("error: %s\n" % e)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

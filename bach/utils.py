@@ -3,10 +3,12 @@
 No TensorFlow here, so scripts can check their data before the slow TensorFlow import.
 """
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import random
+import sys
 
 import numpy as np
 
@@ -30,6 +32,16 @@ SAMPLER_HELP = ("loop: the chapter's session.run per character; graph: all chara
 
 class UserError(Exception):
     """A problem the user can fix; the scripts print it as one line and exit with code 2."""
+
+
+@contextlib.contextmanager
+def user_errors_exit():
+    """A UserError raised inside becomes one line on stderr and exit code 2, no traceback."""
+    try:
+        yield
+    except UserError as e:
+        sys.stderr.write("error: %s\n" % e)
+        sys.exit(2)
 
 
 class OneLineParser(argparse.ArgumentParser):
