@@ -73,7 +73,7 @@ def build_parser():
 def heldout_bpc(tf, config, ckpt):
     """(bits per character on the pieces the model never trained on, what they are, their
     X: lines). The bits are None when it was trained without --val_pieces (or its input.txt
-    is gone, or the pieces are shorter than one sequence)."""
+    is gone)."""
     from model import Model
     from utils import TextLoader
     val_pieces = int(config.get("val_pieces") or 0)
@@ -87,20 +87,15 @@ def heldout_bpc(tf, config, ckpt):
         return None, "held-out pieces not available (%s)" % e, []
     names = list(loader.val_piece_names)
     if not loader.val_num_batches:
-        return None, "held-out text shorter than one sequence", names
+        return None, "held-out pieces hold no text", names
     graph = tf.Graph()
     with graph.as_default():
         model = Model(argparse.Namespace(**config))
         saver = tf.train.Saver(model.model_variables)
         with tf.Session(graph=graph) as sess:
             saver.restore(sess, ckpt)
-            total, state = 0.0, model.zero_state_value(loader.val_x_batches[0].shape[0])
-            for x, y in zip(loader.val_x_batches, loader.val_y_batches):
-                feed = {model.input_data: x, model.targets: y}
-                feed.update(model.state_feed(state))
-                loss, state = sess.run([model.cost, model.final_state], feed)
-                total += loss
-    return float(total / loader.val_num_batches / math.log(2)), ", ".join(names), names
+            nats = model.mean_loss(sess, loader.val_batches)
+    return nats / math.log(2), ", ".join(names), names
 
 
 def sample_tunes(tf, config, chars, ckpt, count, num, prime, first_seed, temperature,

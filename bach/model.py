@@ -106,6 +106,7 @@ class Model():
         loss = sequence_loss_by_example([self.logits],
                                         [tf.reshape(self.targets, [-1])],
                                         [tf.ones([rows * seq_length])])
+        self.char_losses = loss  # nats, one per character of the batch, row by row
         self.cost = tf.reduce_sum(loss) / tf.cast(rows, tf.float32) / seq_length
         self.final_state = last_state
         self.lr = tf.Variable(0.0, trainable=False, name="learning_rate")
@@ -131,6 +132,19 @@ class Model():
             feed[c] = value.c
             feed[h] = value.h
         return feed
+
+    def mean_loss(self, sess, batches):
+        """Nats per character over `batches` [(x, y, weights)] (TextLoader.val_batches), run
+        in turn from the zero state with the state carried on; weights count characters."""
+        state = self.zero_state_value(batches[0][0].shape[0])
+        total = count = 0.0
+        for x, y, weights in batches:
+            feed = {self.input_data: x, self.targets: y}
+            feed.update(self.state_feed(state))
+            losses, state = sess.run([self.char_losses, self.final_state], feed)
+            total += float(np.dot(losses, weights.ravel()))
+            count += float(weights.sum())
+        return total / count
 
     def sample(self, sess, chars, vocab, num=200, prime="X:1\n", sampling_type=1,
                temperature=1.0, rng=None):

@@ -157,17 +157,10 @@ def write_save_files(folder, args, chars):
 
 
 def evaluate(sess, model, data_loader):
-    """Mean validation loss (nats per character), the hidden state carried across batches."""
+    """Mean validation loss (nats per character; TextLoader.val_batches says how)."""
     if not data_loader.val_num_batches:
         return None
-    total = 0.0
-    state = model.zero_state_value(data_loader.val_x_batches[0].shape[0])
-    for x, y in zip(data_loader.val_x_batches, data_loader.val_y_batches):
-        feed = {model.input_data: x, model.targets: y}
-        feed.update(model.state_feed(state))
-        loss, state = sess.run([model.cost, model.final_state], feed)
-        total += loss
-    return float(total / data_loader.val_num_batches)
+    return model.mean_loss(sess, data_loader.val_batches)
 
 
 def train(args):
@@ -180,7 +173,7 @@ def train(args):
         print("validation: pieces %s held out, %d characters"
               % (", ".join(data_loader.val_piece_names), data_loader.val_tensor.size))
     if data_loader.val_tensor.size and not data_loader.val_num_batches:
-        print("validation text (%d characters) is shorter than one sequence; no validation"
+        print("validation text (%d character) is too short to predict; no validation"
               % data_loader.val_tensor.size)
     try:
         os.makedirs(args.save_dir, exist_ok=True)

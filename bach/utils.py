@@ -136,6 +136,26 @@ def write_json_atomically(path, obj):
                           + "\n")
 
 
+# A --val_frac row is at least this many sequences long, so few of its characters are
+# predicted from the zero state, where no sampled character ever is (sampling runs on).
+VAL_ROW_SEQUENCES = 20
+
+
+def padded_batches(rows, seq_length, pad):
+    """[(x, y, weights)]: rows of (input ids, target ids) padded with `pad` (weight 0) to a
+    common whole number of sequences, cut into batches of seq_length steps."""
+    if not rows:
+        return []
+    width = -(-max(x.size for x, _ in rows) // seq_length) * seq_length
+    x_all = np.full((len(rows), width), pad, dtype=np.int32)
+    y_all = np.full((len(rows), width), pad, dtype=np.int32)
+    weights = np.zeros((len(rows), width), dtype=np.float32)
+    for r, (x, y) in enumerate(rows):
+        x_all[r, :x.size], y_all[r, :y.size], weights[r, :x.size] = x, y, 1.0
+    return [tuple(np.ascontiguousarray(a[:, t:t + seq_length]) for a in (x_all, y_all, weights))
+            for t in range(0, width, seq_length)]
+
+
 class TextLoader():
     """input.txt in data_dir as batches of ids, as in the chapter.
 
@@ -213,7 +233,7 @@ class TextLoader():
         pieces: a draw seeded with 0 from the corpus' own, so models trained on other
         data sets of the same corpus are judged on the same pieces."""
         self.val_tensor = self.tensor[:0]
-        self.val_piece_names = []
+        self.val_piece_names, self.val_streams = [], []
         if val_pieces > 0:
             tunes = {}
             for start, end, _ in abc_grammar.tune_spans(text):
@@ -228,14 +248,16 @@ class TextLoader():
             for name in held:
                 for start, end in tunes.get(name, ()):
                     keep[start:end] = False
-            self.val_tensor = np.concatenate([
-                self._ids(originals[name]) if originals else
-                self.tensor[slice(*tunes[name][0])] for name in held])
+            self.val_streams = [self._ids(originals[name]) if originals else
+                                self.tensor[slice(*tunes[name][0])] for name in held]
+            self.val_tensor = np.concatenate(self.val_streams)
             self.tensor = self.tensor[keep]
             self.val_piece_names = held
         elif val_frac > 0:
             cut = len(self.tensor) - int(len(self.tensor) * val_frac)
             self.tensor, self.val_tensor = self.tensor[:cut], self.tensor[cut:]
+            if self.val_tensor.size > 1:
+                self.val_streams = [self.val_tensor]
 
     def _original_tunes(self, names):
         """{X: line: tune text} of original.txt beside input.txt, if it holds the same
@@ -317,22 +339,23 @@ class TextLoader():
         self.create_val_batches()
 
     def create_val_batches(self):
-        """Validation batches: rows of seq_length with their true next characters (no
-        wrap-around), as many rows as fit up to batch_size; none if too short."""
-        usable = self.val_tensor.size - 1
-        rows = min(self.batch_size, usable // self.seq_length) if usable > 0 else 0
-        self.val_x_batches, self.val_y_batches = [], []
-        if rows == 0:
-            self.val_num_batches = 0
-            return
-        self.val_num_batches = usable // (rows * self.seq_length)
-        n = self.val_num_batches * rows * self.seq_length
-        xdata = self.val_tensor[:n].reshape(rows, -1)
-        ydata = self.val_tensor[1:n + 1].reshape(rows, -1)
-        self.val_x_batches = [np.ascontiguousarray(b)
-                              for b in np.split(xdata, self.val_num_batches, 1)]
-        self.val_y_batches = [np.ascontiguousarray(b)
-                              for b in np.split(ydata, self.val_num_batches, 1)]
+        """Validation batches (x, y, weights), [rows, seq_length] each, to run in turn with
+        the state carried from the zero state. Each held-out piece is a row of its own from
+        its first character, as sampling starts; the last --val_frac of the text is cut into
+        rows of at least VAL_ROW_SEQUENCES sequences (at most batch_size rows). Every
+        character but a row's last is scored once (weight 1); padding weighs 0."""
+        rows = []
+        for stream in self.val_streams:
+            if stream.size < 2:
+                continue
+            if self.val_piece_names:
+                rows.append((stream[:-1], stream[1:]))
+                continue
+            count = max(1, min(self.batch_size,
+                               (stream.size - 1) // (VAL_ROW_SEQUENCES * self.seq_length)))
+            rows += zip(np.array_split(stream[:-1], count), np.array_split(stream[1:], count))
+        self.val_batches = padded_batches(rows, self.seq_length, self.vocab.get("\n", 0))
+        self.val_num_batches = len(self.val_batches)
 
     def next_batch(self):
         x, y = self.x_batches[self.pointer], self.y_batches[self.pointer]

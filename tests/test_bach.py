@@ -163,9 +163,21 @@ def test_validation_splits(tmp_path):
     held, training = decode(by_piece.val_tensor), decode(by_piece.tensor)
     assert held.startswith("X:") and held.count("X:") == 1
     assert held.split("\n")[1] not in training  # its title: no copy left in training
-    x = np.concatenate(by_piece.val_x_batches, axis=1).ravel()
-    y = np.concatenate(by_piece.val_y_batches, axis=1).ravel()
-    assert (x[1:] == y[:-1]).all()  # true next characters, no wrap-around
+    x, y, weights = (np.concatenate(a, axis=1) for a in zip(*by_piece.val_batches))
+    assert x.shape[0] == 1 and x[0, 0] == by_piece.vocab["X"]  # a row from the piece's start
+    scored = int(weights.sum())
+    assert scored == by_piece.val_tensor.size - 1  # every character but the last, once
+    assert (x[0, 1:scored] == y[0, :scored - 1]).all()  # true next characters, no wrap-around
+    assert not weights[0, scored:].any()  # padding counts for nothing
+
+
+def test_validation_on_the_last_fraction_scores_every_character_in_long_rows(tmp_path):
+    make_data(str(tmp_path), count=60)
+    loader = utils.TextLoader(str(tmp_path), 4, 10, val_frac=0.5, verbose=False)
+    x, y, weights = (np.concatenate(a, axis=1) for a in zip(*loader.val_batches))
+    assert int(weights.sum()) == loader.val_tensor.size - 1
+    assert 1 < x.shape[0] <= 4  # rows of at least VAL_ROW_SEQUENCES sequences, batch at most
+    assert weights[:, 0].all() and (weights.sum(axis=1) >= utils.VAL_ROW_SEQUENCES * 10).all()
 
 
 def test_prime_escapes():
