@@ -38,7 +38,7 @@ import time  # noqa: E402
 
 import abc_grammar  # noqa: E402
 import music_metrics  # noqa: E402
-from sample import add_sampling_flags, sampling_settings  # noqa: E402
+from sample import add_sampling_flags, line_prior_of, sampling_settings  # noqa: E402
 from utils import (OneLineParser, UserError, load_save_dir, user_errors_exit,  # noqa: E402
                    write_json_atomically, write_text_atomically)
 
@@ -70,21 +70,29 @@ def build_parser():
     return p
 
 
+def heldout_loader(config):
+    """(TextLoader holding the pieces the model never trained on, None) or (None, why
+    not): none without --val_pieces, or when its input.txt is gone."""
+    from utils import TextLoader
+    val_pieces = int(config.get("val_pieces") or 0)
+    if not val_pieces:
+        return None, "trained without --val_pieces: no held-out pieces"
+    try:
+        return TextLoader(config["data_dir"], int(config["batch_size"]),
+                          int(config["seq_length"]), val_pieces=val_pieces, verbose=False,
+                          keys=int(config.get("keys", 1))), None
+    except UserError as e:
+        return None, "held-out pieces not available (%s)" % e
+
+
 def heldout_bpc(tf, config, ckpt):
     """(bits per character on the pieces the model never trained on, what they are, their
     X: lines). The bits are None when it was trained without --val_pieces (or its input.txt
     is gone)."""
     from model import Model
-    from utils import TextLoader
-    val_pieces = int(config.get("val_pieces") or 0)
-    if not val_pieces:
-        return None, "trained without --val_pieces: no held-out pieces", []
-    try:
-        loader = TextLoader(config["data_dir"], int(config["batch_size"]),
-                            int(config["seq_length"]), val_pieces=val_pieces, verbose=False,
-                            keys=int(config.get("keys", 1)))
-    except UserError as e:
-        return None, "held-out pieces not available (%s)" % e, []
+    loader, why_not = heldout_loader(config)
+    if loader is None:
+        return None, why_not, []
     names = list(loader.val_piece_names)
     if not loader.val_num_batches:
         return None, "held-out pieces hold no text", names
@@ -98,8 +106,29 @@ def heldout_bpc(tf, config, ckpt):
     return nats / math.log(2), ", ".join(names), names
 
 
+def structured_heldout_bpc(tf, config, chars, ckpt, line_prior):
+    """{bpc, plain_bpc, characters}: bits per character that the structured sampler's
+    distribution (its mask with the corpus' own grammar, abc_mask.CORPUS_GRAMMAR, and the
+    line prior) and the plain model spend on the same characters of the held-out pieces;
+    None without held-out pieces."""
+    from abc_mask import CORPUS_GRAMMAR
+    from sample import load_model
+    from sampling import StructuredSampler
+    loader, _ = heldout_loader(config)
+    if loader is None or not loader.val_streams:
+        return None
+    pieces = ["".join(loader.chars[i] for i in stream) for stream in loader.val_streams]
+    model, sess, _ = load_model(tf, config, chars, ckpt, "structured")
+    with sess:
+        bits, plain, count = StructuredSampler(model, sess, chars, line_prior).score(
+            pieces, CORPUS_GRAMMAR)
+    if not count:
+        return None
+    return {"bpc": bits / count, "plain_bpc": plain / count, "characters": count}
+
+
 def sample_tunes(tf, config, chars, ckpt, count, num, prime, first_seed, temperature,
-                 sampling_type, sampler="graph"):
+                 sampling_type, sampler="graph", line_prior=None):
     """(samples, tunes, stats): each sample's text, its first complete tune (None if none)
     and the structured sampler's figures (None for the others)."""
     from sample import generate, load_model
@@ -110,7 +139,7 @@ def sample_tunes(tf, config, chars, ckpt, count, num, prime, first_seed, tempera
     with loaded[1]:
         for seed in range(first_seed, first_seed + count):
             text, structured = generate(loaded, chars, num, prime, sampling_type,
-                                        temperature, seed, sampler)
+                                        temperature, seed, sampler, line_prior)
             samples.append(text)
             stats.append(structured)
     return samples, [abc_grammar.first_complete_tune(s) for s in samples], stats
@@ -151,9 +180,11 @@ def evaluate(args):
     start = time.time()
     samples, tunes, stats = sample_tunes(tf, config, chars, ckpt, args.tunes, args.n,
                                          args.prime, args.first_seed, temperature,
-                                         sampling_type, sampler)
+                                         sampling_type, sampler, line_prior_of(args))
     sample_s = time.time() - start
     bpc, heldout, heldout_names = heldout_bpc(tf, config, ckpt)
+    structured_bpc = (structured_heldout_bpc(tf, config, chars, ckpt, line_prior_of(args))
+                      if sampler == "structured" else None)
     complete = [t + "\n" for t in tunes if t is not None]  # + blank line: judged complete
     seeds = [args.first_seed + k for k, t in enumerate(tunes) if t is not None]
     if args.render:
@@ -168,6 +199,7 @@ def evaluate(args):
         "save_dir": args.save_dir, "checkpoint": ckpt, "prime": args.prime,
         "seeds": [args.first_seed, args.first_seed + args.tunes - 1], "chars_per_sample": args.n,
         "temperature": temperature, "sample_type": sampling_type, "sampler": sampler,
+        "line_prior": args.line_prior if line_prior_of(args) else 0.0,
         "structured_sampler": structured_totals(stats),
         "samples": args.tunes, "complete_tunes": len(complete),
         "valid_tunes": valid, "valid_fraction": valid / float(args.tunes),
@@ -182,6 +214,7 @@ def evaluate(args):
         "longest_copy": report["longest_copy"] if report else None,
         "longest_body_copy": report["longest_body_copy"] if report else None,
         "heldout_bpc": bpc, "heldout": heldout, "sampling_seconds": round(sample_s, 2),
+        "heldout_structured": structured_bpc,
         "check": report,
     }
     result["metrics"] = (
@@ -257,10 +290,10 @@ def _percent(value):
 
 def summary_lines(r):
     lines = [
-        "model: %s (%s sampler, temperature %g, sampling type %d, prime %r, seeds %d-%d, "
-        "%d characters each)"
-        % (r["checkpoint"], r["sampler"], r["temperature"], r["sample_type"], r["prime"],
-           r["seeds"][0], r["seeds"][1], r["chars_per_sample"]),
+        "model: %s (%s sampler, temperature %g, line prior %g, sampling type %d, prime %r, "
+        "seeds %d-%d, %d characters each)"
+        % (r["checkpoint"], r["sampler"], r["temperature"], r.get("line_prior", 0.0),
+           r["sample_type"], r["prime"], r["seeds"][0], r["seeds"][1], r["chars_per_sample"]),
         "tunes: %d samples, %d with a complete tune" % (r["samples"], r["complete_tunes"]),
         "valid: %d of %d (%s)" % (r["valid_tunes"], r["samples"], _percent(r["valid_fraction"])),
         "bad bars: %s of %s (%s)" % (r["bad_bars"], r["bars"], _percent(r["bad_bar_fraction"])),
@@ -276,6 +309,11 @@ def summary_lines(r):
     if r.get("check") and r["check"].get("failed_rules"):
         import check_abc
         lines.insert(3, check_abc.rules_line(r["check"]["failed_rules"]))
+    scored = r.get("heldout_structured")
+    if scored:
+        lines.append("held-out bits per character through the structured sampler's mask (the "
+                     "corpus' grammar) and line prior: %.3f, the model alone %.3f, on the same "
+                     "%d characters" % (scored["bpc"], scored["plain_bpc"], scored["characters"]))
     structured = r.get("structured_sampler")
     if structured:
         lines.append("structured sampler: %d characters drawn for %d kept (%.2f per kept)"

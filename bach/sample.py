@@ -72,19 +72,43 @@ def add_sampling_flags(p):
     p.add_argument("--temperature", type=float, default=None,
                    help="divides the logits: below 1 is more conservative (default: the "
                         "model's stored one, else 1.0)")
+    p.add_argument("--line_prior", type=float, default=None, metavar="STRENGTH",
+                   help="the structured sampler weighs the next note's letter by how often "
+                        "the training pieces' lines move that far, to this power; 0 leaves "
+                        "the model's choice (default: the model's stored one, else 0)")
 
 
 def sampling_settings(args, config):
-    """Fill --sample, --sampler and --temperature from the model's stored ones."""
+    """Fill --sample, --sampler, --temperature and --line_prior from the model's stored
+    ones; args.line_statistics: the model's, where the prior is on."""
     if args.temperature is not None and not args.temperature > 0:
         raise UserError("--temperature must be positive")
+    if args.line_prior is not None and not args.line_prior >= 0:
+        raise UserError("--line_prior must be 0 or more")
     stored = stored_sampling(config)
-    if args.sample is None:
-        args.sample = stored[0]
-    if args.sampler is None:
-        args.sampler = stored[1]
-    if args.temperature is None:
-        args.temperature = stored[2]
+    for k, name in enumerate(("sample", "sampler", "temperature", "line_prior")):
+        if getattr(args, name) is None:
+            setattr(args, name, stored[k])
+    args.line_statistics = None
+    if args.line_prior > 0 and args.sampler == "structured":
+        args.line_statistics = line_statistics(config)
+
+
+def line_statistics(config):
+    """The line statistics train.py stored with the model; a UserError if it stored none."""
+    from line_prior import checked_statistics
+    statistics = checked_statistics(config.get("line_statistics"))
+    if statistics is None:
+        raise UserError("the model was trained before the line prior (its config.json has no "
+                        "line_statistics); pass --line_prior 0 or train it again")
+    return statistics
+
+
+def line_prior_of(args):
+    """What sampling.sample takes as line_prior: (statistics, strength) or None."""
+    if args.sampler != "structured" or not args.line_statistics:
+        return None
+    return args.line_statistics, args.line_prior
 
 
 def load_model(tf, config, chars, ckpt, sampler):
@@ -110,13 +134,14 @@ def load_model(tf, config, chars, ckpt, sampler):
     return model, sess, graph_sampler
 
 
-def generate(loaded, chars, num, prime, sampling_type, temperature, seed, sampler):
+def generate(loaded, chars, num, prime, sampling_type, temperature, seed, sampler,
+             line_prior=None):
     """(text, stats) from a load_model() result; stats are the structured sampler's."""
     import sampling
     model, sess, graph_sampler = loaded
     try:
         return sampling.sample(model, sess, chars, num, prime, sampling_type, temperature,
-                               seed, sampler, graph_sampler)
+                               seed, sampler, graph_sampler, line_prior)
     except ValueError as e:  # the structured sampler's: vocabulary or prime
         raise UserError("--sampler structured: %s" % e)
 
@@ -173,7 +198,7 @@ def main(argv=None):
         loaded = load_model(tf, config, chars, ckpt, args.sampler)
         with loaded[1]:
             text, stats = generate(loaded, chars, args.n, prime, args.sample,
-                                   args.temperature, seed, args.sampler)
+                                   args.temperature, seed, args.sampler, line_prior_of(args))
         print(text)
         if stats:
             sys.stderr.write(structured_summary(stats) + "\n")

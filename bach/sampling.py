@@ -19,6 +19,7 @@ SAMPLERS = ("loop", "graph", "structured")
 # probability: the draw there goes against the model (bench_sample.py counts them).
 WEAK_MASS = 0.1
 GRAPH_UNROLL = 8  # characters per tf.while_loop iteration in the in-graph sampler
+TINY = 1e-30  # a probability that float32 rounded to 0 counts as this much
 
 
 def draws_next(sampling_type, char, before):
@@ -32,15 +33,17 @@ def draws_next(sampling_type, char, before):
 
 
 def sample(model, sess, chars, num, prime, sampling_type=1, temperature=1.0, seed=0,
-           sampler="graph", graph_sampler=None):
-    """(text, stats) from one of SAMPLERS; stats are the structured sampler's, else None."""
+           sampler="graph", graph_sampler=None, line_prior=None):
+    """(text, stats) from one of SAMPLERS; stats are the structured sampler's, else None.
+    line_prior: (line statistics, strength) for the structured sampler (line_prior.py), or
+    None."""
     vocab = {c: i for i, c in enumerate(chars)}
     if sampler == "loop":
         return model.sample(sess, chars, vocab, num, prime, sampling_type, temperature,
                             rng=np.random.RandomState(seed)), None
     if sampler == "structured":
-        return StructuredSampler(model, sess, chars).sample(num, prime, sampling_type,
-                                                            temperature, seed)
+        return StructuredSampler(model, sess, chars, line_prior).sample(
+            num, prime, sampling_type, temperature, seed)
     return graph_sampler.sample(sess, num, prime, sampling_type, temperature, seed), None
 
 
@@ -48,11 +51,16 @@ def sample(model, sess, chars, num, prime, sampling_type=1, temperature=1.0, see
 
 class StructuredSampler(object):
     """Constrained decoding: the model's next-character distribution times abc_mask's
-    allowed characters, renormalised, one character per session.run."""
+    allowed characters (and, with a line prior, its weights on the note letters),
+    renormalised, one character per session.run."""
 
-    def __init__(self, model, sess, chars):
+    def __init__(self, model, sess, chars, line_prior=None):
         import abc_mask
         self.abc_mask = abc_mask
+        self.prior = None
+        if line_prior is not None and line_prior[1] > 0:
+            from line_prior import LinePrior
+            self.prior = LinePrior(line_prior[0], line_prior[1], list(chars))
         self.chars, self.vocab = list(chars), {c: i for i, c in enumerate(chars)}
         missing = sorted(abc_mask.REQUIRED - set(chars))
         if missing:
@@ -94,16 +102,24 @@ class StructuredSampler(object):
             self.masks[allowed] = mask
         return mask
 
-    def new_tune(self, prime):
-        """A mask that has read `prime`; ValueError if the prime already breaks the rules."""
-        mask = self.abc_mask.StructureMask(self.chars)
+    def new_tune(self, prime, grammar=None):
+        """A mask (StructureMask's settings: `grammar`, else its defaults) that has read
+        `prime`; ValueError if the prime already breaks the rules."""
+        mask = self.abc_mask.StructureMask(self.chars, **(grammar or {}))
+        if self.prior:
+            self.prior.new_tune()
         for k, char in enumerate(prime):
             try:
-                mask.feed(char)
+                self.feed(mask, char)
             except self.abc_mask.NotAllowed as e:
                 raise ValueError("the prime breaks the tune structure at character %d (%s)"
                                  % (k + 1, e))
         return mask
+
+    def feed(self, mask, char):
+        mask.feed(char)
+        if self.prior:
+            self.prior.feed(char, mask)
 
     def sample(self, num, prime, sampling_type, temperature, seed):
         """Tunes after `prime` (the start of a tune, e.g. 'X:') until at least `num`
@@ -121,13 +137,15 @@ class StructuredSampler(object):
             mass = p.sum()
             weak += mass < WEAK_MASS
             if mass <= 0:  # the model gives every allowed character ~0: any of them
-                p = self.mask_of(mask.allowed())
+                p = self.mask_of(mask.allowed()).copy()
+            if self.prior:
+                self.prior.reweigh(p, mask)
             if draws_next(sampling_type, text[-1], text[-2] if len(text) > 1 else ""):
                 choice = int(np.searchsorted(np.cumsum(p), rng.rand() * p.sum()))
             else:
                 choice = int(np.argmax(p))
             text.append(self.chars[min(choice, len(self.chars) - 1)])
-            mask.feed(text[-1])
+            self.feed(mask, text[-1])
             if mask.finished:
                 tunes += 1
                 if len(text) - len(prime) >= num:
@@ -136,6 +154,29 @@ class StructuredSampler(object):
         kept = len(text) - len(prime)
         return "".join(text), {"drawn": kept, "kept": kept, "tunes": tunes,
                                 "weak_steps": int(weak)}
+
+    def score(self, tunes, grammar):
+        """(bits, plain bits, characters): what the sampler's distribution (the mask, with
+        the settings `grammar`, and the line prior) and the model's own spend on the
+        characters of `tunes` after their first, as far as the mask reads each; every tune
+        from the zero state."""
+        bits = plain = 0.0
+        count = 0
+        for tune in tunes:
+            mask, state = self.new_tune(tune[0], grammar), self.zero
+            for prev, char in zip(tune, tune[1:]):
+                if mask.finished or char not in mask.allowed():
+                    break
+                probs, state = self.step(np.array([self.vocab[prev]], np.int32), state,
+                                         np.float32(1.0))
+                p = probs * self.mask_of(mask.allowed())
+                if self.prior:
+                    self.prior.reweigh(p, mask)
+                bits -= np.log2(max(p[self.vocab[char]] / p.sum(), TINY))
+                plain -= np.log2(max(float(probs[self.vocab[char]]), TINY))
+                count += 1
+                self.feed(mask, char)
+        return float(bits), float(plain), count
 
 
 # ---------------------------------------------------------------- graph

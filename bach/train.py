@@ -24,6 +24,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from line_prior import line_statistics  # noqa: E402
 from utils import (MODEL_SETTINGS, SAMPLERS, SAMPLER_HELP, SAMPLING_HELP,  # noqa: E402
                    SAMPLING_TYPES, TRANSPOSITIONS, OneLineParser, TextLoader, UserError,
                    load_save_dir, user_errors_exit, write_json_atomically)
@@ -78,7 +79,8 @@ def build_parser():
     p.add_argument("--keys", type=int, default=1, choices=range(1, len(TRANSPOSITIONS) + 1),
                    help="train on each piece of input.txt moved to one of this many keys: 1 "
                         "its own (the chapter's), 2-5 adding a tone up, a tone down, a minor "
-                        "third up and down; the K: line follows (default %(default)s)")
+                        "third up and down, 6-10 a fourth up and down, a semitone down, a "
+                        "major third up and down; the K: line follows (default %(default)s)")
     p.add_argument("--restore_best", action="store_true",
                    help="at the end, make the checkpoint with the best validation loss (kept "
                         "in SAVE_DIR/best) the newest, the one sample.py uses")
@@ -112,6 +114,10 @@ def add_stored_sampling_flags(p):
     p.add_argument("--temperature", type=float, default=1.0,
                    help="stored as their default --temperature (default %(default)s, the "
                         "chapter's)")
+    p.add_argument("--line_prior", type=float, default=0.0, metavar="STRENGTH",
+                   help="stored as their default --line_prior: the structured sampler's "
+                        "weight on how far the lines of the training pieces move (default "
+                        "%(default)s: none)")
 
 
 def check_args(parser, args):
@@ -123,6 +129,8 @@ def check_args(parser, args):
         parser.error("--keep_prob must be in (0, 1]")
     if not args.temperature > 0:
         parser.error("--temperature must be positive")
+    if not args.line_prior >= 0:
+        parser.error("--line_prior must be 0 or more")
     if not 0 <= args.val_frac < 1:
         parser.error("--val_frac must be in [0, 1)")
     if args.val_pieces < 0:
@@ -168,6 +176,8 @@ def train(args):
                              val_frac=args.val_frac, val_pieces=args.val_pieces,
                              align_pieces=args.align_pieces, keys=args.keys)
     args.vocab_size = data_loader.vocab_size
+    args.line_statistics = line_statistics(
+        "".join(np.asarray(data_loader.chars)[data_loader.tensor]))
     ckpt = check_init_from(args, data_loader.chars) if args.init_from else None
     if data_loader.val_piece_names:
         print("validation: pieces %s held out, %d characters"

@@ -81,7 +81,10 @@ def build_vocab(text):
 
 
 # (letters, semitones) of the keys train.py --keys K draws each piece in: the first K.
-TRANSPOSITIONS = ((0, 0), (1, 2), (-1, -2), (2, 3), (-2, -3))
+# From G (and Gm): G A F Bb E, then C D F# B Eb; not Ab or Db, whose minor keys have
+# 7 or 8 flats.
+TRANSPOSITIONS = ((0, 0), (1, 2), (-1, -2), (2, 3), (-2, -3),
+                  (3, 5), (-3, -5), (-1, -1), (2, 4), (-2, -4))
 
 
 def in_keys(text, keys, seed=0):
@@ -109,15 +112,19 @@ def _x_number(x_line):
 
 
 def stored_sampling(config):
-    """(sampling type, sampler, temperature) that train.py stored for sample.py with the
-    model; the chapter's (1, graph, 1.0) where it stored none. Save folders of earlier
-    versions named them sample_type, sample_sampler ('checked') and sample_temperature."""
+    """(sampling type, sampler, temperature, line prior strength) that train.py stored for
+    sample.py with the model; the chapter's (1, graph, 1.0) and no prior (0) where it stored
+    none. Save folders of earlier versions named the first three sample_type,
+    sample_sampler ('checked') and sample_temperature."""
     sampling_type = config.get("sample", config.get("sample_type", 1))
     sampler = config.get("sampler", config.get("sample_sampler", "graph"))
     sampler = {"checked": "structured"}.get(sampler, sampler)
     temperature = config.get("temperature", config.get("sample_temperature", 1.0))
+    line_prior = config.get("line_prior", 0.0)
     return (int(sampling_type) if sampling_type in SAMPLING_TYPES else 1,
-            sampler if sampler in SAMPLERS else "graph", float(temperature))
+            sampler if sampler in SAMPLERS else "graph", float(temperature),
+            float(line_prior) if isinstance(line_prior, (int, float)) and line_prior >= 0
+            else 0.0)
 
 
 def write_text_atomically(path, text):

@@ -256,8 +256,7 @@ def test_the_corpus_is_written_as_the_mask_allows_but_for_its_pickups_and_meter_
     refusals = {}
     for tune in tunes:
         text = tune["text"] + "\n"
-        at = refused(text, min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200,
-                     end_on_tonic=False)  # some end on a rest after the tonic
+        at = refused(text, **mask_module.CORPUS_GRAMMAR)  # some end on a rest after the tonic
         if at is not None:
             refusals[tune["index"]] = text[at - 3:at + 3]
     # variation 15 (X:17) changes meter inside the piece; variation 30 (X:31) has pick-ups;

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -359,6 +360,32 @@ def test_structured_sampler_writes_valid_tunes_and_keeps_every_character(trained
         assert two.startswith(text) and stats["tunes"] == 2 and all(  # it finishes the tune
             # that passes -n
             grammar.structure_problems(t) == [] for t in grammar.complete_tunes(two))
+
+
+@pytest.mark.slow
+def test_the_line_prior_keeps_tunes_whole_and_needs_the_models_leaps(trained, tmp_path):
+    """train.py stores the training pieces' line statistics; the structured sampler with a line
+    prior still writes a whole valid tune; a model saved without them is a one-line error."""
+    grammar = load_script("bach/abc_grammar.py")
+    with open(os.path.join(trained["save_dir"], "config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    statistics = config["line_statistics"]
+    assert len(statistics["leaps"]) == 9 and statistics["leaps"][1] > 0
+    assert sum(statistics["registers"]["1"]) > 0 and sum(statistics["registers"]["2"]) > 0
+    flags = ["-n", "1", "--seed", "2", "--prime", "X:", "--sampler", "structured",
+             "--line_prior", "3"]
+    proc = run_script("bach/sample.py", "--save_dir", trained["save_dir"], *flags)
+    assert proc.returncode == 0, proc.stderr
+    tunes = grammar.complete_tunes(proc.stdout)
+    assert len(tunes) == 1 and grammar.structure_problems(tunes[0]) == []
+    old = str(tmp_path / "old")
+    shutil.copytree(trained["save_dir"], old)
+    del config["line_statistics"]
+    with open(os.path.join(old, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f)
+    proc = run_script("bach/sample.py", "--save_dir", old, *flags)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "line_statistics" in proc.stderr and "--line_prior 0" in proc.stderr
 
 
 @pytest.mark.slow

@@ -1,0 +1,126 @@
+"""bach/line_prior.py: how far the training pieces' lines move, and how the structured
+sampler weighs the next note's letter by it."""
+import numpy as np
+
+from conftest import load_script
+
+line_prior = load_script("bach/line_prior.py")
+mask_module = load_script("bach/abc_mask.py")
+
+HEAD = "X:1\nM:3/4\nL:1/8\nV:1\nV:2 clef=bass\nK:G\n"
+TUNE = ("X:1\nM:3/4\nL:1/8\nV:1\nV:2 clef=bass\nK:G\n"
+        "[V:1]G2 A2 B2|[Bd]2 c2 e2-|e2 z2 G2|\n"
+        "[V:2]G,,4 B,,2|[G,,D,]4 D,2|C,6|\n")
+
+
+def test_the_statistics_are_leaps_and_where_each_voice_sits_and_are_checked():
+    statistics = line_prior.line_statistics(TUNE + "\n" + TUNE)  # one distinct tune
+    assert statistics["leaps"] == line_prior.leap_counts([TUNE])
+    voice_2 = statistics["registers"]["2"]
+    assert len(voice_2) == SPAN and sum(voice_2) == 5
+    assert voice_2[-10 - mask_module.LOWEST] == 2  # G,, twice
+    assert line_prior.checked_statistics(statistics) is statistics
+    assert line_prior.checked_statistics({"leaps": [1] * 9}) is None
+    assert line_prior.checked_statistics(None) is None
+
+
+def test_a_line_is_voice_1s_top_and_voice_2s_bottom_without_rests():
+    lines = line_prior.line_pitches(TUNE)
+    assert [p for p, _ in lines["1"]] == [4, 5, 6, 8, 7, 9, 9, 4]
+    assert [p for p, _ in lines["2"]] == [-10, -8, -10, -6, -7]
+
+
+def test_leaps_count_letters_moved_and_skip_the_moves_a_tie_makes():
+    # voice 1: G A B d c e (tie) e G: 1, 1, 2, 1, 2, the tie, 5; voice 2: 2, 2, 4, 1
+    assert line_prior.leap_counts([TUNE]) == [0, 4, 4, 0, 1, 1, 0, 0, 0]
+    octaves = TUNE.replace("[V:1]G2 A2 B2|", "[V:1]G2 g2 G,2|")  # 7, 14, then 11 to d
+    assert line_prior.leap_counts([octaves])[7:] == [1, 2]
+
+
+SPAN = mask_module.HIGHEST - mask_module.LOWEST + 1
+
+
+ALPHABET = "\n '(,-./0123456789:=ABCDEFGJKLMQSTVX[]^_abcdefghilmnorstz|"
+
+
+def prior(strength=1.0, registers=None, alphabet=ALPHABET):
+    # a corpus whose lines mostly step, anywhere (or where `registers` says)
+    statistics = {"leaps": [0, 100, 10, 5, 2, 0, 0, 0, 0],
+                  "registers": registers or {"1": [0] * SPAN, "2": [0] * SPAN}}
+    return line_prior.LinePrior(statistics, strength, list(alphabet)), list(alphabet)
+
+
+def allowed_ones(mask, chars):
+    return np.array([1.0 if c in mask.allowed() else 0.0 for c in chars])
+
+
+def fed(text, **kwargs):
+    """A StructureMask and a LinePrior that have both read `text`."""
+    weigh, chars = prior(**kwargs)
+    mask = mask_module.StructureMask(chars, max_leap=None, no_crossing=False,
+                                     unit_lengths=("1/8",))
+    for char in text:
+        mask.feed(char)
+        weigh.feed(char, mask)
+    return mask, weigh, chars
+
+
+def test_the_next_letter_leans_to_a_step_and_the_letters_keep_their_share():
+    mask, weigh, chars = fed(HEAD + "[V:1]d2 ")
+    p = np.zeros(len(chars))
+    allowed = sorted(mask.allowed())
+    for c in allowed:
+        p[chars.index(c)] = 1.0
+    letters = [chars.index(c) for c in allowed if c in "ABCDEFGabcdefg"]
+    others = [chars.index(c) for c in allowed if c not in "ABCDEFGabcdefg"]
+    before = p.copy()
+    weigh.reweigh(p, mask)
+    assert np.isclose(p[letters].sum(), before[letters].sum())  # a note comes as often
+    assert (p[others] == before[others]).all()  # rests, chords, bar lines: the model's
+    assert p[chars.index("e")] > 10 * p[chars.index("a")]  # a step over a fifth
+    assert np.isclose(p[chars.index("e")], p[chars.index("c")])
+
+
+def test_an_octave_mark_is_weighed_against_the_note_staying():
+    # after G, c is 3 letters up; with a mark, c' is 10 up: the mark loses
+    mask, weigh, chars = fed(HEAD + "[V:1]G2 c")
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)
+    assert p[chars.index("'")] < p[chars.index("2")]
+    # after c, B is a step down; with a comma, B, is 8 down: the mark loses
+    mask, weigh, chars = fed(HEAD + "[V:1]c2 B")
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)
+    assert p[chars.index(",")] < p[chars.index("2")]
+
+
+def test_strength_zero_changes_nothing():
+    mask, weigh, chars = fed(HEAD + "[V:1]d2 ", strength=0.0)
+    p = allowed_ones(mask, chars)
+    assert np.allclose(weigh.reweigh(p.copy(), mask), p)
+
+
+def test_in_a_chord_the_line_note_is_weighed():
+    # voice 1: its first chord note is free; then closing on it is weighed against a note
+    # above it: after d, closing [Bc] (c, a step) beats adding a (4 up)
+    mask, weigh, chars = fed(HEAD + "[V:1]d2 [")
+    p = allowed_ones(mask, chars)
+    assert (weigh.reweigh(p.copy(), mask) == p).all()
+    mask, weigh, chars = fed(HEAD + "[V:1]d2 [Bc")
+    p = weigh.reweigh(allowed_ones(mask, chars), mask)
+    assert p[chars.index("]")] > 10 * p[chars.index("a")]
+    # voice 2: the chord's first note is the line's (its lowest): a step from G, wins
+    mask, weigh, chars = fed(HEAD + "[V:1]d6|\n[V:2]G,2 [")
+    p = weigh.reweigh(allowed_ones(mask, chars), mask)
+    assert p[chars.index("A")] > 10 * p[chars.index("C")]  # A, a step; C, a fifth
+
+
+def test_the_register_pulls_a_line_back_to_where_its_voice_sits():
+    # voice 1 of the corpus sits at e (9) and above: from d (8), e and c (7) are both
+    # steps, but e is where the voice sits
+    register = [0] * SPAN
+    for pitch in range(9, 15):
+        register[pitch - mask_module.LOWEST] = 1000
+    mask, weigh, chars = fed(HEAD + "[V:1]d2 ", registers={"1": register, "2": [0] * SPAN})
+    p = weigh.reweigh(allowed_ones(mask, chars), mask)
+    assert p[chars.index("e")] > p[chars.index("c")]
