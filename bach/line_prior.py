@@ -103,12 +103,11 @@ class LinePrior(object):
         leaps = statistics["leaps"]
         q = (np.asarray(leaps, np.float64) + 1.0) / (sum(leaps) + LEAP_BINS)
         self.log_q = strength * np.log(q)
-        # where each voice's line sits, at power 1 (or `strength` below 1): a walk by steps
-        # drifts away without it
+        # and where each voice's line sits: a walk by steps drifts away without it
         self.log_register = {}
         for voice, counts in statistics["registers"].items():
             counts = np.asarray(counts, np.float64) + 1.0
-            self.log_register[voice] = min(strength, 1.0) * np.log(counts / counts.sum())
+            self.log_register[voice] = strength * np.log(counts / counts.sum())
         letters = [(i, c) for i, c in enumerate(chars) if c in abc_grammar.NOTE_LETTERS]
         self.letter_ids = np.array([i for i, _ in letters], np.int64)
         self.letter_reach = [_reach(c) for _, c in letters]
@@ -149,12 +148,19 @@ class LinePrior(object):
         lines = getattr(mask, "line_pitch", None)
         return lines.get(self.voice) if lines and self.voice else None
 
-    def _letter_weights(self, last):
-        weights = self.by_last.get((self.voice, last))
+    def _letter_weights(self, last, leap, above=LOWEST - 1):
+        """Each letter's weight: the best of its octaves within `leap` letters of `last`
+        (the mask's max_leap; None: any) and above `above` (a chord's notes go up), else of
+        all its octaves (the mask may let the line leap further, below voice 1)."""
+        key = (self.voice, last, leap, above)
+        weights = self.by_last.get(key)
         if weights is None:
-            weights = np.exp([max(self._log_weight(n, last) for n in reach)
-                              for reach in self.letter_reach])
-            self.by_last[(self.voice, last)] = weights
+            weights = []
+            for reach in self.letter_reach:
+                within = [n for n in reach
+                          if n > above and (leap is None or abs(n - last) <= leap)]
+                weights.append(max(self._log_weight(n, last) for n in within or reach))
+            weights = self.by_last[key] = np.exp(weights)
         return weights
 
     def reweigh(self, p, mask):
@@ -165,16 +171,18 @@ class LinePrior(object):
         last = self._last(mask)
         if self.voice not in self.log_register or last is None:
             return p
+        leap = getattr(mask, "max_leap", None)
         if self.chord is None:
             if self.note is not None and self.note[2] is not None:
                 self._weigh_mark(p, *self.note)
-            self._redistribute(p, self.letter_ids, self._letter_weights(last))
+            self._redistribute(p, self.letter_ids, self._letter_weights(last, leap))
         elif self.voice != "1" and not self.chord:
-            self._redistribute(p, self.letter_ids, self._letter_weights(last))
+            self._redistribute(p, self.letter_ids, self._letter_weights(last, leap))
         elif self.voice == "1" and self.chord and self.close_id is not None:
             top = pitch_number(*self.chord[-1])
             ids = np.append(self.letter_ids, self.close_id)
-            weights = np.append(self._letter_weights(last), np.exp(self._log_weight(top, last)))
+            weights = np.append(self._letter_weights(last, leap, above=top),
+                                np.exp(self._log_weight(top, last)))
             self._redistribute(p, ids, weights)
         return p
 
