@@ -128,9 +128,9 @@ def test_the_register_pulls_a_line_back_to_where_its_voice_sits():
 
 
 def test_a_letter_is_weighed_by_the_octaves_the_mask_can_still_give_it():
-    # voice 1, chord [f...] after d: its notes go up, so e can only be e' (8 letters from d),
-    # not e (a step); g (3 up) and closing on f (2 up) beat it
-    mask, weigh, chars = fed(HEAD + "[V:1]d2 [f")
+    # voice 1, chord [Bf...] after d: its notes go up, so e can only be e' (8 letters from
+    # d), not e (a step); g (3 up) and closing on f (2 up) beat it
+    mask, weigh, chars = fed(HEAD + "[V:1]d2 [Bf")
     p = weigh.reweigh(allowed_ones(mask, chars), mask)
     assert p[chars.index("g")] > 5 * p[chars.index("e")]
     assert p[chars.index("]")] > 10 * p[chars.index("e")]
