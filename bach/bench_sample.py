@@ -68,13 +68,14 @@ def best_time(fn, repeats):
     return min(times)
 
 
-def structured_figures(loaded, chars, tunes, sampling_type):
+def structured_figures(loaded, chars, tunes, sampling_type, line_prior=None):
     """[(seconds, cpu seconds, bars, drawn, kept)] of `tunes` tunes from the structured
-    sampler; CPU seconds are this process's, which a busy machine does not inflate."""
+    sampler (with `line_prior`: sampling.sample's); CPU seconds are this process's, which
+    a busy machine does not inflate."""
     import abc_grammar
     from sampling import StructuredSampler
     model, sess, _ = loaded
-    sampler = StructuredSampler(model, sess, chars)
+    sampler = StructuredSampler(model, sess, chars, line_prior)
     sampler.sample(1, "X:", sampling_type, 1.0, 0)  # warm-up
     figures = []
     for seed in range(1, tunes + 1):
@@ -85,6 +86,15 @@ def structured_figures(loaded, chars, tunes, sampling_type):
         bars = sum(abc_grammar.count_bars(line) for line in body if line.startswith("[V:1]"))
         figures.append((seconds, cpu, bars, stats["drawn"], stats["kept"], stats["weak_steps"]))
     return figures
+
+
+def stored_line_prior(config):
+    """The model's stored line prior, as sampling.sample takes it, or None."""
+    from line_prior import checked_statistics
+    from utils import stored_sampling
+    strength, statistics = stored_sampling(config)[3], checked_statistics(
+        config.get("line_statistics"))
+    return (statistics, strength) if strength > 0 and statistics else None
 
 
 def main(argv=None):
@@ -101,7 +111,9 @@ def main(argv=None):
         config, chars, ckpt = load_save_dir(args.save_dir)
     except UserError:
         ckpt = None
+    line_prior = None
     if ckpt:
+        line_prior = stored_line_prior(config)
         if args.cell:
             config["cell"] = args.cell
         with user_errors_exit():
@@ -123,7 +135,7 @@ def main(argv=None):
                                               rng=rng), args.repeats)
         graph = best_time(lambda: graph_sampler.sample(sess, args.n, prime, args.sample,
                                                        seed=1), args.repeats)
-        structured = structured_figures(loaded, chars, args.tunes, args.sample)
+        structured = structured_figures(loaded, chars, args.tunes, args.sample, line_prior)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1
     print("TensorFlow %s, %d cores, load average %.2f" % (tf.__version__, os.cpu_count() or 0,
                                                           load))
@@ -132,6 +144,8 @@ def main(argv=None):
     print("graph sampler (--sampler graph): %d characters in %.3f s, %.0f characters/s"
           % (args.n, graph, args.n / graph))
     print("speed ratio graph/loop: %.1fx" % (loop / graph))
+    print("structured sampler: line prior %s" % (
+        "strength %g (the model's)" % line_prior[1] if line_prior else "off"))
     for k, (seconds, cpu, bars, drawn, kept, _) in enumerate(structured):
         print("structured sampler, seed %d: %d bars, %d characters in %.2f s, %.2f s of CPU "
               "(%.2f s per 32 bars)" % (k + 1, bars, kept, seconds, cpu,
