@@ -1,23 +1,25 @@
 """The line prior: how far a voice's line moves from one note to the next in the pieces
 the model trained on, to weigh which pitch the structured sampler's next note gets.
 
-Why: on unseen pieces the model spends 3.3 bits on a note's letter, about what a letter
-bigram spends (bach/EXPERIMENTS.md), and its lines step in a fifth of their intervals where
-Bach's step in half. The prior multiplies the model's probabilities of the note letters by
-q(d) ** strength, q the training pieces' share of moves of d letters (0 a repeat, 1 a step,
-..., 8 more than an octave) from the line's last note, and renormalises among the letters
-only: whether a note comes at all, and its length, stay the model's. An octave mark is
-weighed the same way against the note staying where it is. The line is voice 1's highest
-note and every other voice's lowest, as abc_mask.StructureMask.line_pitch keeps it: in a
-chord of voice 2 its first note is weighed, in voice 1 each later note against closing the
-chord with the highest note so far.
+Why: on unseen pieces the model spends more bits on a note's letter than a letter bigram
+of the training pieces does (bach/heldout_bits.py), and its lines step in a fifth of their
+intervals where Bach's step in half. The prior multiplies the model's probabilities of the
+note letters by (q(m | m') r(n)) ** strength, q the training pieces' share of line moves of
+m letters (signed: -8 to 8, an octave or more at the ends) after a move of m', r their
+share of the voice's line notes at pitch n (a walk by steps drifts out of its staff without
+it), and renormalises among the letters only: whether a note comes at all, and its length,
+stay the model's. The move before tells a scale that goes on from a neighbour note that
+turns back. An octave mark is weighed the same way against the note staying where it is.
+The line is voice 1's highest note and every other voice's lowest, as
+abc_mask.StructureMask.line_pitch keeps it: in a chord of voice 2 its first note is
+weighed, in voice 1 each later note against closing the chord with the highest so far.
 """
 import numpy as np
 
 import abc_grammar
 from abc_mask import HIGHEST, LOWEST, pitch_number
 
-LEAP_BINS = 9  # 0-7 letters, and 8 for any move over an octave
+MOVE_LIMIT = 8  # signed moves from -8 to 8 letters, further ones counted at the ends
 MARKS = {True: "'", False: ","}  # the octave mark a lower-case / upper-case letter takes
 VOICES = ("1", "2")
 
@@ -40,19 +42,22 @@ def line_pitches(tune):
     return lines
 
 
-def leap_bin(distance):
-    return min(abs(distance), LEAP_BINS - 1)
+def move_bin(move):
+    """A signed move's row or column in the move table: -8 (an octave down or more) to 8."""
+    return min(max(move, -MOVE_LIMIT), MOVE_LIMIT) + MOVE_LIMIT
 
 
-def leap_counts(tunes):
-    """[count of line moves of 0, 1, ..., 7, more than 7 letters] over `tunes` (texts); a
-    move from a note tied on is no choice (the tie holds the pitch) and does not count."""
-    counts = [0] * LEAP_BINS
+def move_counts(tunes):
+    """[[count]]: how often a line's move (signed, in letters) follows the move before it,
+    row the earlier move's move_bin, column the later's; a move from a note tied on is no
+    choice (the tie holds the pitch): neither it nor the move after it counts."""
+    size = 2 * MOVE_LIMIT + 1
+    counts = [[0] * size for _ in range(size)]
     for tune in tunes:
         for line in line_pitches(tune).values():
-            for (a, tied), (b, _) in zip(line, line[1:]):
-                if not tied:
-                    counts[leap_bin(b - a)] += 1
+            for (a, tied_a), (b, tied_b), (c, _) in zip(line, line[1:], line[2:]):
+                if not (tied_a or tied_b):
+                    counts[move_bin(b - a)][move_bin(c - b)] += 1
     return counts
 
 
@@ -68,10 +73,10 @@ def register_counts(tunes):
 
 
 def line_statistics(text):
-    """What the prior needs, from the distinct tunes of a training text: {"leaps":
-    leap_counts, "registers": register_counts}. train.py stores it with the model."""
+    """What the prior needs, from the distinct tunes of a training text: {"moves":
+    move_counts, "registers": register_counts}. train.py stores it with the model."""
     tunes = sorted({t["text"] for t in abc_grammar.split_tunes(text)})
-    return {"leaps": leap_counts(tunes), "registers": register_counts(tunes)}
+    return {"moves": move_counts(tunes), "registers": register_counts(tunes)}
 
 
 def checked_statistics(stored):
@@ -79,7 +84,10 @@ def checked_statistics(stored):
     def counts(values, size):
         return isinstance(values, list) and len(values) == size and all(
             isinstance(n, int) and n >= 0 for n in values)
-    if not isinstance(stored, dict) or not counts(stored.get("leaps"), LEAP_BINS):
+    size = 2 * MOVE_LIMIT + 1
+    moves = stored.get("moves") if isinstance(stored, dict) else None
+    if not isinstance(moves, list) or len(moves) != size or not all(
+            counts(row, size) for row in moves):
         return None
     registers = stored.get("registers")
     if not isinstance(registers, dict) or not all(
@@ -100,9 +108,10 @@ class LinePrior(object):
     probabilities before each draw (reweigh)."""
 
     def __init__(self, statistics, strength, chars):
-        leaps = statistics["leaps"]
-        q = (np.asarray(leaps, np.float64) + 1.0) / (sum(leaps) + LEAP_BINS)
-        self.log_q = strength * np.log(q)
+        # how far the line moves, given its move before (the last row: not known)
+        moves = np.asarray(statistics["moves"], np.float64)
+        moves = np.vstack([moves, moves.sum(axis=0)]) + 1.0
+        self.log_move = strength * np.log(moves / moves.sum(axis=1, keepdims=True))
         # and where each voice's line sits: a walk by steps drifts away without it
         self.log_register = {}
         for voice, counts in statistics["registers"].items():
@@ -116,12 +125,17 @@ class LinePrior(object):
         self.by_last = {}
         self.new_tune()
 
-    def _log_weight(self, pitch, last):
-        """The prior's log weight of the line going from `last` to `pitch`."""
-        return self.log_q[leap_bin(pitch - last)] + self.log_register[self.voice][pitch - LOWEST]
+    def _log_weight(self, pitch, last, before):
+        """The prior's log weight of the line going from `last` to `pitch`, after it went
+        from `before` to `last` (None: not known)."""
+        row = -1 if before is None else move_bin(last - before)
+        return self.log_move[row, move_bin(pitch - last)] + \
+            self.log_register[self.voice][pitch - LOWEST]
 
     def new_tune(self):
         self.recent, self.voice, self.chord, self.note, self.before = "", None, None, None, None
+        # per voice: the line's pitch before its latest event and before the one before
+        self.refs = {}
 
     def feed(self, char, mask):
         """Note `char`, just fed to `mask` (whose line_pitch then already holds a new note)."""
@@ -131,6 +145,8 @@ class LinePrior(object):
         if char in "[]V":  # `[` opens a chord, unless `V` follows: a voice's line
             self.chord = [] if char == "[" else None
         letter = char in abc_grammar.NOTE_LETTERS and self.voice
+        if self.voice and (char == "[" or (letter and self.chord is None)):  # an event starts
+            self.refs[self.voice] = (self.refs.get(self.voice, (None, None))[1], self.before)
         if self.chord is not None:
             if letter:
                 self.chord.append([char, ""])
@@ -148,18 +164,18 @@ class LinePrior(object):
         lines = getattr(mask, "line_pitch", None)
         return lines.get(self.voice) if lines and self.voice else None
 
-    def _letter_weights(self, last, leap, above=LOWEST - 1):
+    def _letter_weights(self, last, before, leap, above=LOWEST - 1):
         """Each letter's weight: the best of its octaves within `leap` letters of `last`
         (the mask's max_leap; None: any) and above `above` (a chord's notes go up), else of
         all its octaves (the mask may let the line leap further, below voice 1)."""
-        key = (self.voice, last, leap, above)
+        key = (self.voice, last, before, leap, above)
         weights = self.by_last.get(key)
         if weights is None:
             weights = []
             for reach in self.letter_reach:
                 within = [n for n in reach
                           if n > above and (leap is None or abs(n - last) <= leap)]
-                weights.append(max(self._log_weight(n, last) for n in within or reach))
+                weights.append(max(self._log_weight(n, last, before) for n in within or reach))
             weights = self.by_last[key] = np.exp(weights)
         return weights
 
@@ -172,17 +188,19 @@ class LinePrior(object):
         if self.voice not in self.log_register or last is None:
             return p
         leap = getattr(mask, "max_leap", None)
+        # the line's pitch before its latest event (the one `last` ends) and before that
+        earlier, latest = self.refs.get(self.voice, (None, None))
         if self.chord is None:
             if self.note is not None and self.note[2] is not None:
-                self._weigh_mark(p, *self.note)
-            self._redistribute(p, self.letter_ids, self._letter_weights(last, leap))
+                self._weigh_mark(p, self.note[0], self.note[1], latest, earlier)
+            self._redistribute(p, self.letter_ids, self._letter_weights(last, latest, leap))
         elif self.voice != "1" and not self.chord:
-            self._redistribute(p, self.letter_ids, self._letter_weights(last, leap))
+            self._redistribute(p, self.letter_ids, self._letter_weights(last, earlier, leap))
         elif self.voice == "1" and self.chord and self.close_id is not None:
             top = pitch_number(*self.chord[-1])
             ids = np.append(self.letter_ids, self.close_id)
-            weights = np.append(self._letter_weights(last, leap, above=top),
-                                np.exp(self._log_weight(top, last)))
+            weights = np.append(self._letter_weights(last, earlier, leap, above=top),
+                                np.exp(self._log_weight(top, last, earlier)))
             self._redistribute(p, ids, weights)
         return p
 
@@ -195,11 +213,13 @@ class LinePrior(object):
             weighted = part * weights
             p[ids] = weighted * (mass / weighted.sum())
 
-    def _weigh_mark(self, p, letter, marks, ref):
+    def _weigh_mark(self, p, letter, marks, ref, before):
+        """The current note (`letter`, `marks`) moves the line from `ref`, which the line
+        reached from `before`: an octave mark weighed against the note staying."""
         mark = MARKS[letter.islower()]
         current = pitch_number(letter, marks)
         further = [n for n in _reach(letter) if abs(n - current) > 0 and
                    (n > current) == (mark == "'")]
-        if mark in self.mark_ids and further:
-            gain = max(self._log_weight(n, ref) for n in further)
-            p[self.mark_ids[mark]] *= np.exp(gain - self._log_weight(current, ref))
+        if mark in self.mark_ids and further and ref is not None:
+            gain = max(self._log_weight(n, ref, before) for n in further)
+            p[self.mark_ids[mark]] *= np.exp(gain - self._log_weight(current, ref, before))

@@ -13,9 +13,9 @@ TUNE = ("X:1\nM:3/4\nL:1/8\nV:1\nV:2 clef=bass\nK:G\n"
         "[V:2]G,,4 B,,2|[G,,D,]4 D,2|C,6|\n")
 
 
-def test_the_statistics_are_leaps_and_where_each_voice_sits_and_are_checked():
+def test_the_statistics_are_moves_and_where_each_voice_sits_and_are_checked():
     statistics = line_prior.line_statistics(TUNE + "\n" + TUNE)  # one distinct tune
-    assert statistics["leaps"] == line_prior.leap_counts([TUNE])
+    assert statistics["moves"] == line_prior.move_counts([TUNE])
     voice_2 = statistics["registers"]["2"]
     assert len(voice_2) == SPAN and sum(voice_2) == 5
     assert voice_2[-10 - mask_module.LOWEST] == 2  # G,, twice
@@ -30,11 +30,13 @@ def test_a_line_is_voice_1s_top_and_voice_2s_bottom_without_rests():
     assert [p for p, _ in lines["2"]] == [-10, -8, -10, -6, -7]
 
 
-def test_leaps_count_letters_moved_and_skip_the_moves_a_tie_makes():
-    # voice 1: G A B d c e (tie) e G: 1, 1, 2, 1, 2, the tie, 5; voice 2: 2, 2, 4, 1
-    assert line_prior.leap_counts([TUNE]) == [0, 4, 4, 0, 1, 1, 0, 0, 0]
-    octaves = TUNE.replace("[V:1]G2 A2 B2|", "[V:1]G2 g2 G,2|")  # 7, 14, then 11 to d
-    assert line_prior.leap_counts([octaves])[7:] == [1, 2]
+def test_moves_count_each_move_after_the_one_before_and_skip_what_a_tie_makes():
+    # voice 1: G A B d c e (tie) e G: +1 +1 +2 -1 +2, the tie, -5; voice 2: +2 -2 +4 -1
+    counts = line_prior.move_counts([TUNE])
+    pairs = {(r - 8, c - 8): n for r, row in enumerate(counts) for c, n in enumerate(row) if n}
+    assert pairs == {(1, 1): 1, (1, 2): 1, (2, -1): 1, (-1, 2): 1,  # not (2, 0) nor (0, -5)
+                     (2, -2): 1, (-2, 4): 1, (4, -1): 1}
+    assert [line_prior.move_bin(m) for m in (-12, -8, 0, 8, 12)] == [0, 0, 8, 16, 16]
 
 
 SPAN = mask_module.HIGHEST - mask_module.LOWEST + 1
@@ -43,9 +45,11 @@ SPAN = mask_module.HIGHEST - mask_module.LOWEST + 1
 ALPHABET = "\n '(,-./0123456789:=ABCDEFGJKLMQSTVX[]^_abcdefghilmnorstz|"
 
 
-def prior(strength=1.0, registers=None, alphabet=ALPHABET):
-    # a corpus whose lines mostly step, anywhere (or where `registers` says)
-    statistics = {"leaps": [0, 100, 10, 5, 2, 0, 0, 0, 0],
+def prior(strength=1.0, registers=None, moves=None, alphabet=ALPHABET):
+    # a corpus whose lines mostly step, up or down alike, whatever the move before, anywhere
+    # (or as `moves` and `registers` say)
+    by_leap = [0, 100, 10, 5, 2, 0, 0, 0, 0]
+    statistics = {"moves": moves or [[by_leap[min(abs(c - 8), 8)] for c in range(17)]] * 17,
                   "registers": registers or {"1": [0] * SPAN, "2": [0] * SPAN}}
     return line_prior.LinePrior(statistics, strength, list(alphabet)), list(alphabet)
 
@@ -134,3 +138,15 @@ def test_a_letter_is_weighed_by_the_octaves_the_mask_can_still_give_it():
     p = weigh.reweigh(allowed_ones(mask, chars), mask)
     assert p[chars.index("g")] > 5 * p[chars.index("e")]
     assert p[chars.index("]")] > 10 * p[chars.index("e")]
+
+
+def test_the_move_before_tells_a_scale_going_on_from_a_note_turning_back():
+    # after c d (a step up), e goes on and c turns back: a corpus of scales prefers e, a
+    # corpus of neighbour notes c
+    for then, favoured, other in ((1, "e", "c"), (-1, "c", "e")):
+        moves = [[0] * 17 for _ in range(17)]
+        moves[line_prior.move_bin(1)][line_prior.move_bin(then)] = 100
+        moves[line_prior.move_bin(1)][line_prior.move_bin(-then)] = 10
+        mask, weigh, chars = fed(HEAD + "[V:1]c2 d2 ", moves=moves)
+        p = weigh.reweigh(allowed_ones(mask, chars), mask)
+        assert p[chars.index(favoured)] > 5 * p[chars.index(other)]
