@@ -363,14 +363,14 @@ def test_structured_sampler_writes_valid_tunes_and_keeps_every_character(trained
 
 
 @pytest.mark.slow
-def test_the_line_prior_keeps_tunes_whole_and_needs_the_models_leaps(trained, tmp_path):
+def test_the_line_prior_keeps_tunes_whole_and_needs_the_models_statistics(trained, tmp_path):
     """train.py stores the training pieces' line statistics; the structured sampler with a line
     prior still writes a whole valid tune; a model saved without them is a one-line error."""
     grammar = load_script("bach/abc_grammar.py")
     with open(os.path.join(trained["save_dir"], "config.json"), encoding="utf-8") as f:
         config = json.load(f)
     statistics = config["line_statistics"]
-    assert len(statistics["leaps"]) == 9 and statistics["leaps"][1] > 0
+    assert len(statistics["moves"]) == 17 and sum(statistics["moves"][9]) > 0  # after a step up
     assert sum(statistics["registers"]["1"]) > 0 and sum(statistics["registers"]["2"]) > 0
     flags = ["-n", "1", "--seed", "2", "--prime", "X:", "--sampler", "structured",
              "--line_prior", "3"]
