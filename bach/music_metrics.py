@@ -69,13 +69,16 @@ from utils import (OneLineParser, UserError, user_errors_exit, write_json_atomic
                    write_text_atomically)
 
 TOOL = "abc2midi"
+# abc2midi's default staggers a chord's notes by 10 ticks each, one grid step (below):
+# voice lines and sounding pitches read notated chords as arpeggios without this line.
+CHORD_ATTACK = "%%MIDI chordattack 0"
 INSTALL_HINT = "sudo apt-get install abcmidi"
 LENGTH_RANGE = (16, 50)  # bars: the corpus's range, the issue's target
 TOOL_TIMEOUT_S = 60
 GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
 MAX_ERRORS = 5  # abc2midi messages kept per tune
 # Bump when a tune's record changes, so cached corpus records are computed again.
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: chords sound together (CHORD_ATTACK)
 MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
                  "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
                  "groove_consistency")
@@ -290,11 +293,15 @@ def dependencies_message(missing):
 
 def abc_to_midi(tune, folder, stem):
     """Write the tune to folder/stem.abc, run abc2midi, return (MIDI path or None, errors).
-    abc2midi exits 0 even on errors, so its printed `Error` lines are the errors."""
+    abc2midi exits 0 even on errors, so its printed `Error` lines are the errors. Its chords
+    sound together (CHORD_ATTACK): by default it starts each note of a chord a few ticks
+    after the one before, which the grid would read as an arpeggio."""
     abc_path = os.path.join(folder, stem + ".abc")
     midi_path = os.path.join(folder, stem + ".mid")
+    head, newline, rest = tune.partition("\n")
     with open(abc_path, "w", encoding="utf-8") as f:
-        f.write(tune if tune.endswith("\n") else tune + "\n")
+        f.write(head + "\n" + CHORD_ATTACK + ("\n" + rest if newline else ""))
+        f.write("" if tune.endswith("\n") else "\n")
     try:
         done = subprocess.run([TOOL, abc_path, "-NGUI", "-o", midi_path],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -179,6 +179,16 @@ def test_histograms_count_degrees_from_the_tonic_lengths_and_intervals_along_eac
 
 
 @needs_tools
+def test_a_chord_is_one_onset_of_its_voice_line_not_an_arpeggio():
+    # abc2midi staggers a chord's notes unless told not to; the line takes each chord's top
+    tune = "X:1\nM:3/4\nL:1/8\nK:C\n[V:1][CEG]2 [DF]2 c2|]\n"
+    record = mm.analyse_tunes([tune], workers=1, key_method=None)[0]
+    intervals = dict(zip(mm.BIN_LABELS["pitch_interval"], record["histograms"]["pitch_interval"]))
+    assert {k: v for k, v in intervals.items() if v} == {"2": 1, "7": 1}  # G-F, F-c
+    assert record["time_two_or_more"] == 2 * 48  # the two chords (a quarter each), whole
+
+
+@needs_tools
 def test_music21_key_estimate_is_compared_with_the_key_field():
     estimated = records("key")
     assert [r["key_estimate"] for r in estimated] == ["G major", "G minor"]
