@@ -6,6 +6,7 @@ import math
 from series import (
     DEFAULT_DATA,
     FEATURES,
+    LATER_STEPS,
     NORM_MEAN,
     NORM_SCALE,
     SLOTS_PER_DAY,
@@ -205,6 +206,10 @@ def check_settings(settings, args, parser):
         if value is None or value <= 0:
             parser.error("--%s must be a positive integer; got %s" % (name, value))
     check_horizon(settings["horizon"], parser)
+    if "later" in settings["features"] and settings["horizon"] + max(LATER_STEPS) > SLOTS_PER_DAY:
+        parser.error("--features later reads %d values past the target's time a day earlier: "
+                     "it needs --horizon <= %d; got %d" % (max(LATER_STEPS), SLOTS_PER_DAY
+                     - max(LATER_STEPS), settings["horizon"]))
     if args.early_stopping < 0:
         parser.error(
             "--early_stopping must be 0 (off) or a positive number of steps; got %d"
