@@ -43,6 +43,7 @@ PRESETS = {
         norm="chapter",
         target="value",
         lr_decay=1.0,
+        ensemble=1,
     ),
     # Found with the validation part only; energy/EXPERIMENTS.md has the runs.
     "best": dict(
@@ -58,6 +59,7 @@ PRESETS = {
         norm="train",
         target="value",
         lr_decay=1.0,
+        ensemble=1,
     ),
 }
 
@@ -164,6 +166,9 @@ def add_training_flags(p):
     p.add_argument("--learning_rate", type=float, help="chapter: 0.03")
     p.add_argument("--lr_decay", type=float,
                    help="learning rate times this every 1000 steps (1: constant)")
+    p.add_argument("--ensemble", type=int,
+                   help="train K networks at once (initial weights from --seed) and forecast "
+                   "their mean (1: one network)")
     p.add_argument("--batch_size", type=int, help="chapter: 100")
     p.add_argument("--steps", type=int, help="training steps (chapter: 10000)")
     p.add_argument("--eval_every", type=int, default=PRINT_STEPS, help="validate every N steps")
@@ -201,7 +206,7 @@ def check_start(args, parser):
 
 def check_settings(settings, args, parser):
     """Every check of the flags that needs no data; a failure is parser.error (exit 2)."""
-    for name in ("timesteps", "batch_size", "steps", "eval_every"):
+    for name in ("timesteps", "batch_size", "steps", "eval_every", "ensemble"):
         value = settings.get(name, getattr(args, name, None))
         if value is None or value <= 0:
             parser.error("--%s must be a positive integer; got %s" % (name, value))
@@ -253,6 +258,7 @@ def resolve_settings(args, parser):
         steps=pick("steps"),
         norm=pick("norm"),
         target=pick("target"),
+        ensemble=pick("ensemble"),
         start=args.start or START,
     )
     check_settings(settings, args, parser)

@@ -324,6 +324,38 @@ def test_a_few_hundred_steps_lower_the_loss_and_keep_the_best_weights():
     assert history["best_step"] == history["step"][int(np.argmin(history["val_loss"]))]
 
 
+def test_an_ensemble_forecasts_the_mean_of_its_networks_which_start_apart():
+    tf = runtime.setup_tensorflow(False)
+    settings = chapter_settings(ensemble=3)
+    inputs = small_data(settings)["val"][0][:50]
+    g = lstm_model.build_graph(tf, settings, seed=0)
+    members = [g.graph.get_tensor_by_name("lstm_model_%d/prediction:0" % i) for i in range(3)]
+    with tf.Session(graph=g.graph) as session:
+        session.run(g.init)
+        mean, each = session.run([g.prediction, members], {g.inputs: inputs})
+    np.testing.assert_allclose(mean, np.mean(each, axis=0), rtol=1e-5, atol=1e-7)
+    assert not np.allclose(each[0], each[1])
+
+
+@pytest.mark.slow
+def test_an_ensemble_with_later_inputs_trains_saves_and_forecasts_the_next_day(series_csv,
+                                                                              tmp_path, capsys):
+    logdir = str(tmp_path)
+    code, out, err = run_main(["--data", series_csv, "--logdir", logdir, "--no_plots",
+                               "--steps", 60, "--eval_every", 20, "--ensemble", 2,
+                               "--features", "load,later"], capsys)
+    assert code == 0, err
+    with open(os.path.join(logdir, "metrics.json")) as handle:
+        metrics = json.load(handle)
+    code, out, err = run_main(["--restore", logdir, "--data", series_csv, "--horizon", 96],
+                              capsys)
+    assert code == 0, err
+    assert metrics["settings"]["ensemble"] == 2
+    with open(os.path.join(logdir, "horizon_error.json")) as handle:
+        lstm = json.load(handle)["mse"]["LSTM"]
+    assert lstm[1] == pytest.approx(metrics["test_mse"], rel=0.15)
+
+
 @pytest.mark.slow
 def test_save_then_restore_gives_the_same_predictions(tmp_path):
     tf = runtime.setup_tensorflow(False)
@@ -686,6 +718,7 @@ def test_bad_data_from_the_command_line_prints_no_traceback(tmp_path, script):
         (["--learning_rate", "-1"], "--learning_rate must be positive"),
         (["--features", "load,moon"], "--features takes"),
         (["--features", "load,later", "--horizon", "90"], "--features later reads 8 values"),
+        (["--ensemble", "0"], "--ensemble must be a positive integer"),
         (["--start", "2024-01-01 00:10"], "--start must be 'YYYY-MM-DD HH:MM' on a quarter hour"),
     ],
 )
