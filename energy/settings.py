@@ -40,6 +40,7 @@ PRESETS = {
         learning_rate=LEARNING_RATE,
         batch_size=BATCH_SIZE,
         steps=TRAINING_STEPS,
+        early_stopping=EARLY_STOPPING_ROUNDS,
         norm="chapter",
         target="value",
         lr_decay=1.0,
@@ -56,6 +57,7 @@ PRESETS = {
         learning_rate=0.001,
         batch_size=BATCH_SIZE,
         steps=TRAINING_STEPS,
+        early_stopping=EARLY_STOPPING_ROUNDS,
         norm="train",
         target="value",
         lr_decay=1.0,
@@ -172,8 +174,9 @@ def add_training_flags(p):
     p.add_argument("--batch_size", type=int, help="chapter: 100")
     p.add_argument("--steps", type=int, help="training steps (chapter: 10000)")
     p.add_argument("--eval_every", type=int, default=PRINT_STEPS, help="validate every N steps")
-    p.add_argument("--early_stopping", type=int, default=EARLY_STOPPING_ROUNDS,
-                   help="stop after N steps without a better validation loss (0: never)")
+    p.add_argument("--early_stopping", type=int,
+                   help="stop after N steps without a better validation loss (0: never; "
+                   "chapter: %d)" % EARLY_STOPPING_ROUNDS)
 
 
 def build_parser(description):
@@ -215,10 +218,10 @@ def check_settings(settings, args, parser):
         parser.error("--features later reads %d values past the target's time a day earlier: "
                      "it needs --horizon <= %d; got %d" % (max(LATER_STEPS), SLOTS_PER_DAY
                      - max(LATER_STEPS), settings["horizon"]))
-    if args.early_stopping < 0:
+    if settings["early_stopping"] < 0:
         parser.error(
             "--early_stopping must be 0 (off) or a positive number of steps; got %d"
-            % args.early_stopping
+            % settings["early_stopping"]
         )
     if not 0 < settings["keep_prob"] <= 1:
         parser.error("--keep_prob must be in (0, 1]; got %s" % settings["keep_prob"])
@@ -256,6 +259,7 @@ def resolve_settings(args, parser):
         lr_decay=pick("lr_decay"),
         batch_size=pick("batch_size"),
         steps=pick("steps"),
+        early_stopping=pick("early_stopping"),
         norm=pick("norm"),
         target=pick("target"),
         ensemble=pick("ensemble"),

@@ -707,6 +707,15 @@ def test_bad_data_from_the_command_line_prints_no_traceback(tmp_path, script):
     ]
 
 
+def test_early_stopping_comes_from_the_preset_unless_the_flag_is_given():
+    parser = settings_mod.build_parser("energy")
+    cases = [([], 1000), (["--preset", "best"], settings_mod.PRESETS["best"]["early_stopping"]),
+             (["--preset", "best", "--early_stopping", "0"], 0)]
+    for argv, want in cases:
+        settings = settings_mod.resolve_settings(parser.parse_args(argv), parser)
+        assert settings["early_stopping"] == want
+
+
 @pytest.mark.parametrize(
     "flags,message",
     [
@@ -719,6 +728,7 @@ def test_bad_data_from_the_command_line_prints_no_traceback(tmp_path, script):
         (["--features", "load,moon"], "--features takes"),
         (["--features", "load,later", "--horizon", "90"], "--features later reads 8 values"),
         (["--ensemble", "0"], "--ensemble must be a positive integer"),
+        (["--early_stopping", "-1"], "--early_stopping must be 0 (off)"),
         (["--start", "2024-01-01 00:10"], "--start must be 'YYYY-MM-DD HH:MM' on a quarter hour"),
     ],
 )
