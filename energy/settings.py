@@ -148,7 +148,8 @@ def add_model_flags(p):
     p.add_argument("--features",
                    help="comma list of per-step inputs: load, tod (time of day), dow (day of "
                    "week), day and week (load one day / one week before), days (1..7 days "
-                   "before)")
+                   "before), later (load 1, 2, 4, 8 steps after the target's time one day and "
+                   "one week before)")
     p.add_argument("--keep_prob", type=float,
                    help="dropout on each LSTM layer's output while training (the chapter's "
                    "keep_prob; 1: none)")
