@@ -18,7 +18,9 @@ from series import (
     METRIC_SCALE,
     SLOTS_PER_WEEK,
     first_target,
+    load_offsets,
     make_windows,
+    n_features,
     origins_within,
     split_targets,
     target_base,
@@ -54,14 +56,20 @@ def forecast_after(raw, path, settings, start, verbose=False):
 
 def step_inputs(series, origins, k, forecasts, settings, start):
     """Inputs and --target bases for values origins + k: the windows of the real series with
-    every load value after its origin replaced by the forecast made for it."""
+    every load value after its origin (in the window or its lags) replaced by the forecast
+    made for it."""
     horizon, timesteps = settings["horizon"], settings["timesteps"]
     targets = origins + k
     inputs, _ = make_windows(series, targets, timesteps, horizon, settings["features"], start)
-    ahead = (targets - horizon - timesteps + 1)[:, None] + np.arange(timesteps) - origins[:, None]
-    rows, steps = np.nonzero(ahead > 0)  # window values after the origin: forecasts
-    if "load" in settings["features"]:  # the load is the first input column
-        inputs[rows, steps, 0] = forecasts[rows, ahead[rows, steps] - 1]
+    steps = (targets - horizon - timesteps + 1)[:, None] + np.arange(timesteps)
+    column = 0
+    for name in settings["features"]:
+        offsets = load_offsets(name, horizon)
+        for c, offset in enumerate(offsets):
+            ahead = steps + offset - origins[:, None]  # > 0: after the origin, a forecast
+            rows, at = np.nonzero(ahead > 0)
+            inputs[rows, at, column + c] = forecasts[rows, ahead[rows, at] - 1]
+        column += n_features([name])
     bases = target_base(series, targets, horizon, settings["target"])
     base_ahead = targets - horizon - origins if settings["target"] == "residual_last" else None
     if base_ahead is not None and (base_ahead > 0).any():

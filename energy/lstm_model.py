@@ -19,16 +19,15 @@ class Graph(object):
     """The tensors and ops of one model; built once, fed numpy batches."""
 
 
-def lstm_model(tf, g, settings):
+def lstm_model(tf, g, settings, scope="lstm_model"):
     """The chapter's network: stacked BasicLSTMCells unrolled over the window (its
     tf.unstack + static_rnn), optional ReLU dense layers, a linear regression head."""
     # TF 2.x warns that BasicLSTMCell and tf.layers are deprecated: known, and the point.
-    with tf.variable_scope("lstm_model"), warnings.catch_warnings():
+    with tf.variable_scope(scope), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cells = [tf.nn.rnn_cell.BasicLSTMCell(units) for units in settings["rnn_layers"]]
         # The chapter's optional DropoutWrapper (its layer['keep_prob']), here off
         # outside training: the chapter's model_fn kept it on when predicting too.
-        g.keep_prob = tf.placeholder_with_default(1.0, [], "keep_prob")
         if settings.get("keep_prob", 1.0) < 1.0:
             cells = [
                 tf.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=g.keep_prob)
@@ -43,6 +42,20 @@ def lstm_model(tf, g, settings):
         weights = tf.get_variable("weights", [hidden.shape[1], 1])
         bias = tf.get_variable("bias", [1], initializer=tf.zeros_initializer())
         return tf.add(tf.matmul(hidden, weights), bias, name="prediction")
+
+
+def ensemble_model(tf, g, settings):
+    """--ensemble K: K networks with their own initial weights (op seeds drawn from the graph
+    seed) on the same minibatches; the forecast is their mean, the loss the mean of their
+    losses (so each learns on its own). K = 1 is the chapter's single lstm_model."""
+    k = settings.get("ensemble", 1)
+    if k == 1:
+        predictions = [lstm_model(tf, g, settings)]
+    else:
+        predictions = [lstm_model(tf, g, settings, "lstm_model_%d" % i) for i in range(k)]
+    losses = [tf.reduce_mean(tf.square(p - g.targets)) for p in predictions]
+    g.prediction = tf.identity(tf.add_n(predictions) / float(k), name="prediction")
+    g.loss = tf.identity(tf.add_n(losses) / float(k), name="loss")
 
 
 def training_ops(tf, g, settings):
@@ -72,8 +85,8 @@ def build_graph(tf, settings, seed=None):
         shape = [None, settings["timesteps"], settings["n_features"]]
         g.inputs = tf.placeholder(tf.float32, shape, "inputs")
         g.targets = tf.placeholder(tf.float32, [None, 1], "targets")
-        g.prediction = lstm_model(tf, g, settings)
-        g.loss = tf.reduce_mean(tf.square(g.prediction - g.targets), name="loss")
+        g.keep_prob = tf.placeholder_with_default(1.0, [], "keep_prob")
+        ensemble_model(tf, g, settings)
         training_ops(tf, g, settings)
         g.init = tf.global_variables_initializer()
         g.saver = tf.train.Saver(

@@ -28,8 +28,12 @@ YEAR_VALIDATION_DAYS = 56  # --split year validates on the last 8 weeks of 2013
 CHAPTER_TARGET_OFFSET = 6
 CHAPTER_WINDOWS = {"train": (0, 12000), "test": (12000, 13000), "val": (13000, 14000)}
 
-FEATURES = ("load", "tod", "dow", "day", "week", "days")
-FEATURE_COLUMNS = {"tod": 2, "dow": 7, "days": 7}  # the others are one column
+FEATURES = ("load", "tod", "dow", "day", "week", "days", "later")
+# "later": the values one day and one week before s + horizon + j for these j (after the
+# target's own time yesterday and last week); all before the window's last value while
+# horizon + max(LATER_STEPS) <= 96.
+LATER_STEPS = (1, 2, 4, 8)
+FEATURE_COLUMNS = {"tod": 2, "dow": 7, "days": 7, "later": 2 * len(LATER_STEPS)}
 # --target: the model learns the target minus the value this many steps before it
 # (None: the horizon, i.e. the last input), and that value is added back to its output.
 # residual_ridge: the target minus the forecast of a ridge regression on the week (672 values)
@@ -144,7 +148,7 @@ def target_lag(target, horizon):
 def first_target(timesteps, horizon, features, target="value"):
     """Index of the first value that has a full window (and the lags it needs) before it."""
     base_lag = target_lag(target, horizon) - horizon
-    if "week" in features or "days" in features:
+    if "week" in features or "days" in features or "later" in features:
         feature_lag = SLOTS_PER_WEEK
     elif "day" in features:
         feature_lag = SLOTS_PER_DAY
@@ -234,18 +238,26 @@ def target_base(series, targets, horizon, target, ridge=None):
     return series[targets - target_lag(target, horizon)]
 
 
+def load_offsets(name, horizon):
+    """The columns of a feature that read the load: value s + d for each offset d (window
+    step s); none for the calendar features."""
+    if name == "load":
+        return [0]
+    if name == "later":
+        return [horizon + j - k * SLOTS_PER_DAY for k in (1, 7) for j in LATER_STEPS]
+    days = {"day": [1], "week": [7], "days": range(1, 8)}.get(name, [])
+    return [horizon - k * SLOTS_PER_DAY for k in days]
+
+
 def feature_columns(name, series, steps, horizon, start):
     """The input columns of one feature for window steps `steps` (value indices)."""
-    if name == "load":
-        return [series[steps]]
     if name == "tod":
         angle = 2 * np.pi * slot_of_day(steps, start) / SLOTS_PER_DAY
         return [np.sin(angle), np.cos(angle)]
     if name == "dow":
         weekday = day_of_week(steps, start)
         return [(weekday == d).astype(np.float64) for d in range(7)]
-    days = {"day": [1], "week": [7], "days": range(1, 8)}[name]
-    return [series[steps + horizon - k * SLOTS_PER_DAY] for k in days]
+    return [series[steps + offset] for offset in load_offsets(name, horizon)]
 
 
 def make_windows(series, targets, timesteps, horizon, features, start=START):
@@ -254,7 +266,8 @@ def make_windows(series, targets, timesteps, horizon, features, start=START):
     Step s of the window for target t holds value s (s = t - horizon - timesteps + 1 ...
     t - horizon), and optionally: the time of day of s (sin, cos), its day of the week
     (one-hot), the values one day and one week before s + horizon (at the last step: one day /
-    one week before t), and the values 1, 2, ..., 7 days before s + horizon ("days").
+    one week before t), the values 1, 2, ..., 7 days before s + horizon ("days"), and the
+    values one day and one week before s + horizon + j, j in LATER_STEPS ("later").
     With the defaults this is the chapter's loop: inputs a[i:i+5], target a[i+6]."""
     targets = np.asarray(targets)
     steps = targets[:, None] - horizon - timesteps + 1 + np.arange(timesteps)[None, :]

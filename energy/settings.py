@@ -6,6 +6,7 @@ import math
 from series import (
     DEFAULT_DATA,
     FEATURES,
+    LATER_STEPS,
     NORM_MEAN,
     NORM_SCALE,
     SLOTS_PER_DAY,
@@ -39,24 +40,28 @@ PRESETS = {
         learning_rate=LEARNING_RATE,
         batch_size=BATCH_SIZE,
         steps=TRAINING_STEPS,
+        early_stopping=EARLY_STOPPING_ROUNDS,
         norm="chapter",
         target="value",
         lr_decay=1.0,
+        ensemble=1,
     ),
     # Found with the validation part only; energy/EXPERIMENTS.md has the runs.
     "best": dict(
         timesteps=16,
         rnn_layers=[32],
         dense_layers=[],
-        features=["load", "tod", "days"],
+        features=["load", "tod", "days", "later"],
         keep_prob=1.0,
         optimizer="adam",
         learning_rate=0.001,
         batch_size=BATCH_SIZE,
-        steps=TRAINING_STEPS,
+        steps=30000,
+        early_stopping=3000,
         norm="train",
         target="value",
         lr_decay=1.0,
+        ensemble=1,
     ),
 }
 
@@ -143,7 +148,8 @@ def add_model_flags(p):
     p.add_argument("--features",
                    help="comma list of per-step inputs: load, tod (time of day), dow (day of "
                    "week), day and week (load one day / one week before), days (1..7 days "
-                   "before)")
+                   "before), later (load 1, 2, 4, 8 steps after the target's time one day and "
+                   "one week before)")
     p.add_argument("--keep_prob", type=float,
                    help="dropout on each LSTM layer's output while training (the chapter's "
                    "keep_prob; 1: none)")
@@ -163,11 +169,15 @@ def add_training_flags(p):
     p.add_argument("--learning_rate", type=float, help="chapter: 0.03")
     p.add_argument("--lr_decay", type=float,
                    help="learning rate times this every 1000 steps (1: constant)")
+    p.add_argument("--ensemble", type=int,
+                   help="train K networks at once (initial weights from --seed) and forecast "
+                   "their mean (1: one network)")
     p.add_argument("--batch_size", type=int, help="chapter: 100")
     p.add_argument("--steps", type=int, help="training steps (chapter: 10000)")
     p.add_argument("--eval_every", type=int, default=PRINT_STEPS, help="validate every N steps")
-    p.add_argument("--early_stopping", type=int, default=EARLY_STOPPING_ROUNDS,
-                   help="stop after N steps without a better validation loss (0: never)")
+    p.add_argument("--early_stopping", type=int,
+                   help="stop after N steps without a better validation loss (0: never; "
+                   "chapter: %d)" % EARLY_STOPPING_ROUNDS)
 
 
 def build_parser(description):
@@ -200,15 +210,19 @@ def check_start(args, parser):
 
 def check_settings(settings, args, parser):
     """Every check of the flags that needs no data; a failure is parser.error (exit 2)."""
-    for name in ("timesteps", "batch_size", "steps", "eval_every"):
+    for name in ("timesteps", "batch_size", "steps", "eval_every", "ensemble"):
         value = settings.get(name, getattr(args, name, None))
         if value is None or value <= 0:
             parser.error("--%s must be a positive integer; got %s" % (name, value))
     check_horizon(settings["horizon"], parser)
-    if args.early_stopping < 0:
+    if "later" in settings["features"] and settings["horizon"] + max(LATER_STEPS) > SLOTS_PER_DAY:
+        parser.error("--features later reads %d values past the target's time a day earlier: "
+                     "it needs --horizon <= %d; got %d" % (max(LATER_STEPS), SLOTS_PER_DAY
+                     - max(LATER_STEPS), settings["horizon"]))
+    if settings["early_stopping"] < 0:
         parser.error(
             "--early_stopping must be 0 (off) or a positive number of steps; got %d"
-            % args.early_stopping
+            % settings["early_stopping"]
         )
     if not 0 < settings["keep_prob"] <= 1:
         parser.error("--keep_prob must be in (0, 1]; got %s" % settings["keep_prob"])
@@ -246,8 +260,10 @@ def resolve_settings(args, parser):
         lr_decay=pick("lr_decay"),
         batch_size=pick("batch_size"),
         steps=pick("steps"),
+        early_stopping=pick("early_stopping"),
         norm=pick("norm"),
         target=pick("target"),
+        ensemble=pick("ensemble"),
         start=args.start or START,
     )
     check_settings(settings, args, parser)

@@ -89,7 +89,7 @@ def fit(args, settings, data, loss_units):
     with tf.Session(graph=g.graph, config=config) as session:
         session.run(g.init)
         history = train_loop(session, g, data, settings, args.seed, args.eval_every,
-                             args.early_stopping, on_eval=on_eval, loss_units=loss_units)
+                             settings["early_stopping"], on_eval=on_eval, loss_units=loss_units)
         seconds = time.time() - start
         writer.close()
         forecast = predict(session, g, data["test"][0])[:, 0]

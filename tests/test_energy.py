@@ -101,6 +101,17 @@ def test_horizon_moves_the_target_and_lag_features_point_before_it():
     np.testing.assert_allclose(x[0, -1, 1:3], [np.sin(angle[0]), np.cos(angle[0])], atol=1e-6)
 
 
+def test_later_inputs_are_the_loads_just_after_the_targets_time_a_day_and_a_week_earlier():
+    array = np.arange(2000, dtype=np.float64)
+    x, _ = series_mod.make_windows(array, [1000], 4, 2, ["load", "later"])
+    assert x.shape == (1, 4, 1 + 8)
+    assert x[0, -1, 1:].tolist() == [1000 - 96 + j for j in (1, 2, 4, 8)] + [
+        1000 - 672 + j for j in (1, 2, 4, 8)]
+    # each step s reads s + horizon + j one day / one week earlier, all before the origin 998
+    assert x[0, 0, 1] == 995 + 2 + 1 - 96 and x[0].max() == 998
+    assert series_mod.first_target(4, 2, ["load", "later"]) == 3 + 672
+
+
 def test_the_calendar_starts_at_the_sources_first_quarter_hour_or_at_start():
     # Value 0 is at 00:15 (slot 1): value 95 is midnight, slot 0.
     assert series_mod.slot_of_day([0, 94, 95]).tolist() == [1, 95, 0]
@@ -311,6 +322,38 @@ def test_a_few_hundred_steps_lower_the_loss_and_keep_the_best_weights():
     # the weights left in the session are the best evaluation's
     assert after == pytest.approx(min(history["val_loss"]), rel=1e-4)
     assert history["best_step"] == history["step"][int(np.argmin(history["val_loss"]))]
+
+
+def test_an_ensemble_forecasts_the_mean_of_its_networks_which_start_apart():
+    tf = runtime.setup_tensorflow(False)
+    settings = chapter_settings(ensemble=3)
+    inputs = small_data(settings)["val"][0][:50]
+    g = lstm_model.build_graph(tf, settings, seed=0)
+    members = [g.graph.get_tensor_by_name("lstm_model_%d/prediction:0" % i) for i in range(3)]
+    with tf.Session(graph=g.graph) as session:
+        session.run(g.init)
+        mean, each = session.run([g.prediction, members], {g.inputs: inputs})
+    np.testing.assert_allclose(mean, np.mean(each, axis=0), rtol=1e-5, atol=1e-7)
+    assert not np.allclose(each[0], each[1])
+
+
+@pytest.mark.slow
+def test_an_ensemble_with_later_inputs_trains_saves_and_forecasts_the_next_day(series_csv,
+                                                                              tmp_path, capsys):
+    logdir = str(tmp_path)
+    code, out, err = run_main(["--data", series_csv, "--logdir", logdir, "--no_plots",
+                               "--steps", 60, "--eval_every", 20, "--ensemble", 2,
+                               "--features", "load,later"], capsys)
+    assert code == 0, err
+    with open(os.path.join(logdir, "metrics.json")) as handle:
+        metrics = json.load(handle)
+    code, out, err = run_main(["--restore", logdir, "--data", series_csv, "--horizon", 96],
+                              capsys)
+    assert code == 0, err
+    assert metrics["settings"]["ensemble"] == 2
+    with open(os.path.join(logdir, "horizon_error.json")) as handle:
+        lstm = json.load(handle)["mse"]["LSTM"]
+    assert lstm[1] == pytest.approx(metrics["test_mse"], rel=0.15)
 
 
 @pytest.mark.slow
@@ -525,6 +568,19 @@ def test_a_step_ahead_reads_earlier_forecasts_after_the_origin_and_data_before_i
     assert inputs[0, :, 0].tolist() == [996, 997, 998, 999] and bases.tolist() == [999, 1999]
 
 
+def test_a_step_ahead_reads_forecasts_for_lag_inputs_after_the_origin():
+    array = np.arange(3000, dtype=np.float64)
+    settings = chapter_settings(timesteps=2, horizon=2, features=["load", "later"])
+    origins = np.array([1000])
+    forecasts = -np.arange(1, 97, dtype=np.float64)[None, :]  # the forecast of o + j: -j
+    inputs, _ = forecast.step_inputs(array, origins, 96, forecasts, settings, "2011-01-01 00:15")
+    # value o + 96 from the window o + 93, o + 94 (forecasts); its later inputs a day
+    # earlier, o + j, are forecasts too; a week earlier they are data
+    assert inputs[0, :, 0].tolist() == [-93, -94]
+    assert inputs[0, -1, 1:5].tolist() == [-1, -2, -4, -8]
+    assert inputs[0, -1, 5:].tolist() == [1000 + 96 - 672 + j for j in (1, 2, 4, 8)]
+
+
 def test_direct_ridge_by_horizon_is_one_ridge_per_step_ahead():
     series = (daily_load(3000) - 147.0) / 339.0
     parts = small_parts()
@@ -651,6 +707,15 @@ def test_bad_data_from_the_command_line_prints_no_traceback(tmp_path, script):
     ]
 
 
+def test_early_stopping_comes_from_the_preset_unless_the_flag_is_given():
+    parser = settings_mod.build_parser("energy")
+    cases = [([], 1000), (["--preset", "best"], settings_mod.PRESETS["best"]["early_stopping"]),
+             (["--preset", "best", "--early_stopping", "0"], 0)]
+    for argv, want in cases:
+        settings = settings_mod.resolve_settings(parser.parse_args(argv), parser)
+        assert settings["early_stopping"] == want
+
+
 @pytest.mark.parametrize(
     "flags,message",
     [
@@ -661,6 +726,9 @@ def test_bad_data_from_the_command_line_prints_no_traceback(tmp_path, script):
         (["--horizon", "0"], "--horizon must be between 1 and 96"),
         (["--learning_rate", "-1"], "--learning_rate must be positive"),
         (["--features", "load,moon"], "--features takes"),
+        (["--features", "load,later", "--horizon", "90"], "--features later reads 8 values"),
+        (["--ensemble", "0"], "--ensemble must be a positive integer"),
+        (["--early_stopping", "-1"], "--early_stopping must be 0 (off)"),
         (["--start", "2024-01-01 00:10"], "--start must be 'YYYY-MM-DD HH:MM' on a quarter hour"),
     ],
 )
