@@ -2,15 +2,15 @@
 the model trained on, to weigh which pitch the structured sampler's next note gets.
 
 Why: on unseen pieces the model spends more bits on a note's letter than a letter bigram
-of the training pieces does (bach/heldout_bits.py), and its lines step in a fifth of their
-intervals where Bach's step in half. The prior multiplies the model's probabilities of the
-note letters by (q(m | m') r(n)) ** strength, q the training pieces' share of line moves of
-m letters (signed: -8 to 8, an octave or more at the ends) after a move of m', r their
-share of the voice's line notes at pitch n (a walk by steps drifts out of its staff without
-it), and renormalises among the letters only: whether a note comes at all, and its length,
-stay the model's. The move before tells a scale that goes on from a neighbour note that
-turns back. An octave mark is weighed the same way against the note staying where it is.
-The line is voice 1's highest note and every other voice's lowest, as
+of the training pieces does (bach/heldout_bits.py), and its lines step in a quarter of
+their intervals where Bach's step in more than half. The prior multiplies the model's
+probabilities of the note letters by (q(m | m') r(n)) ** strength, q the training pieces'
+share of line moves of m letters (signed: -8 to 8, an octave or more at the ends) after a
+move of m', r their share of the voice's line notes at pitch n (a walk by steps drifts out
+of its staff without it), and renormalises among the letters only: whether a note comes at
+all, and its length, stay the model's. The move before tells a scale that goes on from a
+neighbour note that turns back. An octave mark is weighed the same way against the note
+staying where it is. The line is voice 1's highest note and every other voice's lowest, as
 abc_mask.StructureMask.line_pitch keeps it: in a chord of voice 2 its first note is
 weighed, in voice 1 each later note against closing the chord with the highest so far.
 """
