@@ -757,7 +757,7 @@ def plot_histograms(sets, path, title=None):
     figure.tight_layout()
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    tmp = path + ".tmp.png"  # an earlier figure stays whole if this one fails
+    tmp = "%s.%d.tmp.png" % (path, os.getpid())  # an earlier figure stays whole if this fails
     try:
         figure.savefig(tmp, dpi=100, format="png")
         os.replace(tmp, path)

@@ -132,7 +132,7 @@ def write_text_atomically(path, text):
     leaves half a file where an earlier one was. Creates the folder."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    tmp = path + ".tmp"
+    tmp = "%s.%d.tmp" % (path, os.getpid())  # two processes writing one path do not collide
     with open(tmp, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     os.replace(tmp, path)
@@ -206,7 +206,7 @@ class TextLoader():
         self.vocab_size = len(self.chars)
         self.vocab = dict(zip(self.chars, range(len(self.chars))))
         try:
-            tmp = tensor_file + ".tmp.npy"
+            tmp = "%s.%d.tmp.npy" % (tensor_file, os.getpid())
             np.save(tmp, self.tensor, allow_pickle=False)
             os.replace(tmp, tensor_file)
             write_json_atomically(vocab_file, {"chars": list(self.chars), "input_sha256": sha256})
