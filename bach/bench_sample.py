@@ -89,12 +89,13 @@ def structured_figures(loaded, chars, tunes, sampling_type, line_prior=None):
 
 
 def stored_line_prior(config):
-    """The model's stored line prior, as sampling.sample takes it, or None."""
-    from line_prior import checked_statistics
-    from utils import stored_sampling
-    strength, statistics = stored_sampling(config)[3], checked_statistics(
-        config.get("line_statistics"))
-    return (statistics, strength) if strength > 0 and statistics else None
+    """The model's stored line prior, as sampling.sample takes it, or None (sample.py's
+    reading of the stored settings, for the structured sampler)."""
+    import sample as sample_script
+    settings = argparse.Namespace(sample=None, sampler="structured", temperature=None,
+                                  line_prior=None)
+    sample_script.sampling_settings(settings, config)
+    return sample_script.line_prior_of(settings)
 
 
 def main(argv=None):
@@ -113,10 +114,10 @@ def main(argv=None):
         ckpt = None
     line_prior = None
     if ckpt:
-        line_prior = stored_line_prior(config)
         if args.cell:
             config["cell"] = args.cell
         with user_errors_exit():
+            line_prior = stored_line_prior(config)
             loaded = sample_script.load_model(tf, config, chars, ckpt, "graph")
         print("model: %s (rnn_size %s, num_layers %s, %d characters, %s cell)"
               % (ckpt, config["rnn_size"], config["num_layers"], len(chars),

@@ -39,8 +39,8 @@ import time  # noqa: E402
 import abc_grammar  # noqa: E402
 import music_metrics  # noqa: E402
 from sample import add_sampling_flags, line_prior_of, sampling_settings  # noqa: E402
-from utils import (OneLineParser, UserError, load_save_dir, user_errors_exit,  # noqa: E402
-                   write_json_atomically, write_text_atomically)
+from utils import (OneLineParser, UserError, heldout_loader, load_save_dir,  # noqa: E402
+                   user_errors_exit, write_json_atomically, write_text_atomically)
 
 DEFAULT_CORPUS = os.path.join("data", "bach", "original.txt")
 
@@ -70,27 +70,12 @@ def build_parser():
     return p
 
 
-def heldout_loader(config):
-    """(TextLoader holding the pieces the model never trained on, None) or (None, why
-    not): none without --val_pieces, or when its input.txt is gone."""
-    from utils import TextLoader
-    val_pieces = int(config.get("val_pieces") or 0)
-    if not val_pieces:
-        return None, "trained without --val_pieces: no held-out pieces"
-    try:
-        return TextLoader(config["data_dir"], int(config["batch_size"]),
-                          int(config["seq_length"]), val_pieces=val_pieces, verbose=False,
-                          keys=int(config.get("keys", 1))), None
-    except UserError as e:
-        return None, "held-out pieces not available (%s)" % e
-
-
-def heldout_bpc(tf, config, ckpt):
+def heldout_bpc(tf, config, ckpt, held):
     """(bits per character on the pieces the model never trained on, what they are, their
-    X: lines). The bits are None when it was trained without --val_pieces (or its input.txt
-    is gone)."""
+    X: lines); `held`: utils.heldout_loader(config). The bits are None when it was trained
+    without --val_pieces (or its input.txt is gone)."""
     from model import Model
-    loader, why_not = heldout_loader(config)
+    loader, why_not = held
     if loader is None:
         return None, why_not, []
     names = list(loader.val_piece_names)
@@ -106,18 +91,18 @@ def heldout_bpc(tf, config, ckpt):
     return nats / math.log(2), ", ".join(names), names
 
 
-def structured_heldout_bpc(tf, config, chars, ckpt, line_prior):
+def structured_heldout_bpc(tf, config, chars, ckpt, line_prior, held):
     """{bpc, plain_bpc, characters}: bits per character that the structured sampler's
     distribution (its mask with the corpus' own grammar, abc_mask.CORPUS_GRAMMAR, and the
-    line prior) and the plain model spend on the same characters of the held-out pieces;
-    None without held-out pieces."""
+    line prior) and the plain model spend on the same characters of the held-out pieces
+    (`held`: utils.heldout_loader(config)); None without held-out pieces."""
     from abc_mask import CORPUS_GRAMMAR
     from sample import load_model
     from sampling import StructuredSampler
-    loader, _ = heldout_loader(config)
+    loader, _ = held
     if loader is None or not loader.val_streams:
         return None
-    pieces = ["".join(loader.chars[i] for i in stream) for stream in loader.val_streams]
+    pieces = [loader.decode(stream) for stream in loader.val_streams]
     model, sess, _ = load_model(tf, config, chars, ckpt, "structured")
     with sess:
         bits, plain, count = StructuredSampler(model, sess, chars, line_prior).score(
@@ -182,9 +167,10 @@ def evaluate(args):
                                          args.prime, args.first_seed, temperature,
                                          sampling_type, sampler, line_prior_of(args))
     sample_s = time.time() - start
-    bpc, heldout, heldout_names = heldout_bpc(tf, config, ckpt)
-    structured_bpc = (structured_heldout_bpc(tf, config, chars, ckpt, line_prior_of(args))
-                      if sampler == "structured" else None)
+    held = heldout_loader(config)  # one loader: with --keys it transposes input.txt
+    bpc, heldout, heldout_names = heldout_bpc(tf, config, ckpt, held)
+    structured_bpc = (structured_heldout_bpc(tf, config, chars, ckpt, line_prior_of(args),
+                                             held) if sampler == "structured" else None)
     complete = [t + "\n" for t in tunes if t is not None]  # + blank line: judged complete
     seeds = [args.first_seed + k for k, t in enumerate(tunes) if t is not None]
     if args.render:

@@ -16,7 +16,8 @@ import re  # noqa: E402
 import numpy as np  # noqa: E402
 
 import abc_grammar  # noqa: E402
-from utils import OneLineParser, UserError, load_save_dir, user_errors_exit  # noqa: E402
+from utils import (OneLineParser, UserError, heldout_loader, load_save_dir,  # noqa: E402
+                   user_errors_exit)
 
 KINDS = (("note letter", abc_grammar.NOTE_LETTERS), ("octave mark", ",'"),
          ("accidental", "^_="), ("length", "0123456789/"), ("tie", "-"),
@@ -31,11 +32,7 @@ def kind_of(char):
 def bits_by_kind(sess, model, loader):
     """{kind: [bits, characters]} over the held-out characters (TextLoader.val_batches)."""
     totals = collections.defaultdict(lambda: [0.0, 0])
-    state = model.zero_state_value(loader.val_batches[0][0].shape[0])
-    for x, y, weights in loader.val_batches:
-        feed = {model.input_data: x, model.targets: y}
-        feed.update(model.state_feed(state))
-        losses, state = sess.run([model.char_losses, model.final_state], feed)
+    for losses, y, weights in model.batch_losses(sess, loader.val_batches):
         for nats, target, weight in zip(losses, y.ravel(), weights.ravel()):
             if weight:
                 total = totals[kind_of(loader.chars[target])]
@@ -92,11 +89,10 @@ def main(argv=None):
     p.add_argument("--save_dir", default="save", help="model folder (default %(default)s)")
     args = p.parse_args(argv)
     with user_errors_exit():
-        import evaluate
         from model import Model
         from tfcompat import tf_v1
         config, _, ckpt = load_save_dir(args.save_dir)
-        loader, why_not = evaluate.heldout_loader(config)
+        loader, why_not = heldout_loader(config)
         if loader is None or not loader.val_batches:
             raise UserError("%s: %s; train with --val_pieces N" % (args.save_dir, why_not))
         tf = tf_v1()
@@ -106,9 +102,8 @@ def main(argv=None):
             with tf.Session() as sess:
                 saver.restore(sess, ckpt)
                 totals = bits_by_kind(sess, model, loader)
-        text = "".join(np.asarray(loader.chars)[loader.tensor])
-        held = ["".join(loader.chars[i] for i in s) for s in loader.val_streams]
-        train = sorted({t["text"] for t in abc_grammar.split_tunes(text)})
+        held = [loader.decode(stream) for stream in loader.val_streams]
+        train = sorted({t["text"] for t in abc_grammar.split_tunes(loader.decode(loader.tensor))})
         print("held-out pieces %s, %s" % (", ".join(loader.val_piece_names), ckpt))
         print("\n".join(table(totals, bigram_bits(train, held))))
 

@@ -133,15 +133,21 @@ class Model():
             feed[h] = value.h
         return feed
 
-    def mean_loss(self, sess, batches):
-        """Nats per character over `batches` [(x, y, weights)] (TextLoader.val_batches), run
-        in turn from the zero state with the state carried on; weights count characters."""
+    def batch_losses(self, sess, batches):
+        """For each of `batches` [(x, y, weights)] (TextLoader.val_batches), run in turn from
+        the zero state with the state carried on: (nats of each character, row by row, y,
+        weights)."""
         state = self.zero_state_value(batches[0][0].shape[0])
-        total = count = 0.0
         for x, y, weights in batches:
             feed = {self.input_data: x, self.targets: y}
             feed.update(self.state_feed(state))
             losses, state = sess.run([self.char_losses, self.final_state], feed)
+            yield losses, y, weights
+
+    def mean_loss(self, sess, batches):
+        """Nats per character over `batches` (batch_losses); weights count characters."""
+        total = count = 0.0
+        for losses, _, weights in self.batch_losses(sess, batches):
             total += float(np.dot(losses, weights.ravel()))
             count += float(weights.sum())
         return total / count

@@ -178,8 +178,7 @@ def train(args):
                              val_frac=args.val_frac, val_pieces=args.val_pieces,
                              align_pieces=args.align_pieces, keys=args.keys)
     args.vocab_size = data_loader.vocab_size
-    args.line_statistics = line_statistics(
-        "".join(np.asarray(data_loader.chars)[data_loader.tensor]))
+    args.line_statistics = line_statistics(data_loader.decode(data_loader.tensor))
     ckpt = check_init_from(args, data_loader.chars) if args.init_from else None
     if data_loader.val_piece_names:
         print("validation: pieces %s held out, %d characters"

@@ -278,12 +278,16 @@ class TextLoader():
             return {}
         return tunes
 
+    def decode(self, ids):
+        """The text of a sequence of character ids."""
+        return "".join(np.asarray(self.chars)[ids])
+
     def _ids(self, text):
         return np.array([self.vocab[c] for c in text], dtype=np.int32)
 
     def piece_starts(self):
         """Indices in self.tensor where a tune begins (abc_grammar's rule)."""
-        text = "".join(np.asarray(self.chars)[self.tensor])
+        text = self.decode(self.tensor)
         return [start for start, _, _ in abc_grammar.tune_spans(text)]
 
     def create_aligned_batches(self):
@@ -374,6 +378,20 @@ class TextLoader():
 
 
 # ------------------------------------------------------------- save folders (no TensorFlow)
+
+
+def heldout_loader(config):
+    """(TextLoader holding the pieces a model with these settings never trained on, None) or
+    (None, why not): none without --val_pieces, or when its input.txt is gone."""
+    val_pieces = int(config.get("val_pieces") or 0)
+    if not val_pieces:
+        return None, "trained without --val_pieces: no held-out pieces"
+    try:
+        return TextLoader(config["data_dir"], int(config["batch_size"]),
+                          int(config["seq_length"]), val_pieces=val_pieces, verbose=False,
+                          keys=int(config.get("keys", 1))), None
+    except UserError as e:
+        return None, "held-out pieces not available (%s)" % e
 
 
 def read_json(path, what):

@@ -61,7 +61,7 @@ def fake_model(monkeypatch, tunes, heldout):
     monkeypatch.setattr(evaluate, "load_save_dir", lambda d: ({}, list("X:1\n"), "ckpt"))
     monkeypatch.setattr(evaluate, "sample_tunes", lambda tf, config, chars, ckpt, count, *a: (
         tunes[:count], tunes[:count], [None] * count))
-    monkeypatch.setattr(evaluate, "heldout_bpc", lambda tf, config, ckpt: heldout)
+    monkeypatch.setattr(evaluate, "heldout_bpc", lambda tf, config, ckpt, held: heldout)
     monkeypatch.setattr(evaluate, "structured_heldout_bpc", lambda *a: None)
 
 
