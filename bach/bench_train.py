@@ -138,6 +138,7 @@ def run(args):
     tf = tf_v1(args.verbose)
     settings = argparse.Namespace(
         rnn_size=args.rnn_size, num_layers=args.num_layers, seq_length=args.seq_length,
+        batch_size=args.batch_size,
         vocab_size=vocab_size, grad_clip=5.0, learning_rate=0.002)
     trainers = [Trainer(tf, settings, cell, args.seed, args.threads) for cell in CELLS]
     start = trainers[0].values()

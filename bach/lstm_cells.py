@@ -8,11 +8,13 @@ with the gates in the same order (input, candidate, forget, output) and the forg
 The fused cell runs TensorFlow's BlockLSTM op: it is in core TensorFlow on both lines (1.15
 and 2.x) and, unlike LSTMBlockCell, has its gradient registered there, so the tf.compat.v1
 graph trains with tf.gradients on both. The model runs it over the whole sequence, one op a
-layer (run_fused), in training and sampling alike; BlockLSTMCell builds the variables, and
-its one-op step serves code that calls the cell itself (tests, a MultiRNNCell step).
+layer and group of rows (run_fused), in training and sampling alike; BlockLSTMCell builds
+the variables, and its one-op step serves code that calls the cell itself (tests, a
+MultiRNNCell step).
 run_fused reads the cells' private _cells, _kernel, _bias and _forget_bias (the same on both
 TensorFlow lines; tests/test_lstm_cells.py fails if they move).
 """
+import os
 import warnings
 
 from tfcompat import tf_v1
@@ -43,10 +45,33 @@ class BlockLSTMCell(tf.nn.rnn_cell.BasicLSTMCell):
         return new_h, tf.nn.rnn_cell.LSTMStateTuple(new_c, new_h)
 
 
-def run_fused(sequence, initial_state, multi_cell, scope):
+def fused_groups():
+    """How many row groups run_fused splits a batch into: one per core (at most 8). One
+    BlockLSTM op keeps about one core busy (its matmuls are too small to split well), and
+    independent ops run side by side: on 2 cores, 2 groups take the block cell from 1.09 to
+    1.81 times the basic cell's speed on TF 2.21 (bach/EXPERIMENTS.md, "The fused cell")."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _fused_layer(x, c, h, cell):
+    """One BlockLSTM op over the time-major `x`: (outputs h [steps, rows, units], final c,
+    final h)."""
+    no_peephole = tf.zeros([cell._num_units], dtype=x.dtype)
+    fused = tf.raw_ops.BlockLSTM(
+        seq_len_max=tf.cast(tf.shape(x)[0], tf.int64), x=x, cs_prev=c, h_prev=h,
+        w=cell._kernel, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=cell._bias,
+        forget_bias=cell._forget_bias, cell_clip=-1.0, use_peephole=False)
+    return fused.h, fused.cs[-1], fused.h[-1]
+
+
+def run_fused(sequence, initial_state, multi_cell, scope, groups=1):
     """The block cells' layers over a whole batch-major `sequence` [rows, steps, input], one
     BlockLSTM op a layer (not one a step): (outputs [rows, steps, units], final state), what
-    rnn_decoder gives for a MultiRNNCell of BlockLSTMCells.
+    rnn_decoder gives for a MultiRNNCell of BlockLSTMCells. With `groups` > 1 the rows are
+    split into that many groups, as even as the batch allows, one op each, which TensorFlow
+    runs side by side: the rows of an LSTM never meet. A batch to train on needs at least
+    `groups` rows: on both TensorFlow lines an op given no rows gets a wrong gradient (its
+    outputs are right, so fewer rows are fine where nothing is trained).
 
     The cells are first called once on the first step, in `scope`, as rnn_decoder does: that
     builds their variables under the same names, in the same order, with the same initial
@@ -54,15 +79,18 @@ def run_fused(sequence, initial_state, multi_cell, scope):
     with tf.variable_scope(scope):
         multi_cell(sequence[:, 0], initial_state)
     x, state = tf.transpose(sequence, [1, 0, 2]), []  # the op is time-major
-    steps = tf.cast(tf.shape(x)[0], tf.int64)
+    rows = tf.shape(x)[1]
+    sizes = tf.stack([(rows + groups - 1 - k) // groups for k in range(groups)])
+
+    def split(value, axis):
+        return tf.split(value, sizes, axis=axis, num=groups) if groups > 1 else [value]
     for cell, (c, h) in zip(multi_cell._cells, initial_state):
-        no_peephole = tf.zeros([cell._num_units], dtype=x.dtype)
-        fused = tf.raw_ops.BlockLSTM(
-            seq_len_max=steps, x=x, cs_prev=c, h_prev=h, w=cell._kernel, wci=no_peephole,
-            wcf=no_peephole, wco=no_peephole, b=cell._bias, forget_bias=cell._forget_bias,
-            cell_clip=-1.0, use_peephole=False)
-        x = fused.h
-        state.append(tf.nn.rnn_cell.LSTMStateTuple(fused.cs[-1], fused.h[-1]))
+        parts = [_fused_layer(xg, cg, hg, cell)
+                 for xg, cg, hg in zip(split(x, 1), split(c, 0), split(h, 0))]
+        x = tf.concat([p[0] for p in parts], 1) if groups > 1 else parts[0][0]
+        final_c, final_h = ([tf.concat([p[k] for p in parts], 0) for k in (1, 2)]
+                            if groups > 1 else parts[0][1:])
+        state.append(tf.nn.rnn_cell.LSTMStateTuple(final_c, final_h))
     return tf.transpose(x, [1, 0, 2]), tuple(state)
 
 

@@ -7,7 +7,7 @@ rnnlm/multi_rnn_cell/cell_<i>/basic_lstm_cell/{kernel,bias}.
 """
 import numpy as np
 
-from lstm_cells import make_lstm_cell, run_fused
+from lstm_cells import fused_groups, make_lstm_cell, run_fused
 from tfcompat import tf_v1
 
 tf = tf_v1()
@@ -34,12 +34,13 @@ def rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
     return outputs, state
 
 
-def run_cells(args, embedded, inputs, initial_state, cell):
+def run_cells(args, embedded, inputs, initial_state, cell, infer):
     """The cells over the sequence: (outputs, row by row and step by step, final state). `inputs`
     (the steps of `embedded`) is built for both cells: the same ops before the variables
     give them the same initial weights from the same seed."""
     if getattr(args, "cell", "basic") == "block":  # one fused op a layer, not a step
-        outputs, last_state = run_fused(embedded, initial_state, cell, scope="rnnlm")
+        groups = 1 if infer else min(fused_groups(), args.batch_size)  # batches to train on
+        outputs, last_state = run_fused(embedded, initial_state, cell, "rnnlm", groups)
         return outputs, last_state
     outputs, last_state = rnn_decoder(inputs, initial_state, cell, scope="rnnlm")
     return tf.concat(outputs, 1), last_state  # was concat(1, outputs)
@@ -97,7 +98,7 @@ class Model():
                 inputs = tf.unstack(embedded, axis=1)
         self.embedding, self.softmax_w, self.softmax_b = embedding, softmax_w, softmax_b
 
-        outputs, last_state = run_cells(args, embedded, inputs, self.initial_state, cell)
+        outputs, last_state = run_cells(args, embedded, inputs, self.initial_state, cell, infer)
         output = tf.reshape(outputs, [-1, args.rnn_size])
         if not infer:
             output = tf.nn.dropout(output, rate=1.0 - self.keep_prob)

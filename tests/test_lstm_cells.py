@@ -95,7 +95,8 @@ def step_by_step(cell, x, steps, state, scope):
 def run_cells(kinds, steps, inputs, states):
     """Each kind's two-layer MultiRNNCell run over `steps` inputs in one graph, the block
     cells set to the basic cells' weights: {kind: (outputs, final state, gradients)}. Kind
-    'fused' is the block cells run as the model runs them, one op a layer (run_fused)."""
+    'fused' is the block cells run as the model runs them, one op a layer (run_fused);
+    'fused2' the same with the rows split into two groups, one op each."""
     results = {}
     with tf.Graph().as_default():
         x = tf.constant(inputs)
@@ -104,10 +105,10 @@ def run_cells(kinds, steps, inputs, states):
         fetches, weights = {}, {}
         for kind in kinds:
             cell = tf.nn.rnn_cell.MultiRNNCell([lstm_cells.make_lstm_cell(
-                "block" if kind == "fused" else kind, 8) for _ in range(2)])
-            if kind == "fused":
+                "basic" if kind == "basic" else "block", 8) for _ in range(2)])
+            if kind.startswith("fused"):
                 outputs, state = lstm_cells.run_fused(tf.transpose(x, [1, 0, 2]), start, cell,
-                                                      scope=kind)
+                                                      scope=kind, groups=int(kind[5:] or 1))
                 outputs = tf.unstack(outputs, axis=1)
             else:
                 outputs, state = step_by_step(cell, x, steps, start, scope=kind)
@@ -140,11 +141,11 @@ def test_block_cell_gives_the_basic_cells_outputs_states_and_gradients():
     inputs = rng.randn(steps, rows, 5).astype(np.float32) * 2
     states = [(rng.randn(rows, 8).astype(np.float32) * 4, rng.randn(rows, 8).astype(np.float32))
               for _ in range(2)]
-    results = run_cells(["basic", "block", "fused"], steps, inputs, states)
+    results = run_cells(["basic", "block", "fused", "fused2"], steps, inputs, states)
     basic_out, basic_state, basic_grads = results["basic"]
     # The states left the op's default clip range (3): the block cell clips nothing either.
     assert max(np.abs(c).max() for c, _ in basic_state) > 3
-    for kind in ("block", "fused"):
+    for kind in ("block", "fused", "fused2"):  # fused2: rows 2 + 1
         block_out, block_state, block_grads = results[kind]
         np.testing.assert_allclose(block_out, basic_out, atol=1e-5, rtol=1e-5)
         for (bc, bh), (c, h) in zip(block_state, basic_state):
@@ -160,6 +161,7 @@ def test_both_cells_hold_the_same_variables_under_the_same_names():
     shapes = {}
     for cell in lstm_cells.CELLS:
         args = argparse.Namespace(rnn_size=8, num_layers=2, vocab_size=5, seq_length=3,
+                                  batch_size=2,
                                   grad_clip=5.0, cell=cell)
         with tf.Graph().as_default():
             model.Model(args)
