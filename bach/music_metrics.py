@@ -78,11 +78,11 @@ TOOL_TIMEOUT_S = 60
 GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
 MAX_ERRORS = 5  # abc2midi messages kept per tune
 # Bump when a tune's record changes, so cached corpus records are computed again.
-RECORD_VERSION = 2  # 2: chords sound together (CHORD_ATTACK)
+RECORD_VERSION = 3  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals
 MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
                  "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
                  "groove_consistency")
-HISTOGRAMS = ("pitch_class", "note_length", "pitch_interval")
+HISTOGRAMS = ("pitch_class", "note_length", "pitch_interval", "vertical_interval")
 # Note-length classes in quarter notes, with their labels.
 NOTE_LENGTHS = ((0.125, "1/32"), (1 / 6.0, "1/16t"), (0.25, "1/16"), (1 / 3.0, "1/8t"),
                 (0.375, "1/16."), (0.5, "1/8"), (2 / 3.0, "1/4t"), (0.75, "1/8."),
@@ -93,8 +93,13 @@ LARGEST_INTERVAL = 12  # semitones; larger leaps share one bin
 INTERVAL_LABELS = tuple(str(i) for i in range(LARGEST_INTERVAL + 1)) + (">12",)
 KEY_METHODS = ("key", "key.krumhanslschmuckler", "key.aardenessen", "key.temperleykostkapayne",
                "key.bellmanbudge", "none")
+# Intervals above the bass, in semitones modulo the octave.
+VERTICAL_LABELS = ("1/8", "m2", "M2", "m3", "M3", "4", "tt", "5", "m6", "M6", "m7", "M7")
+# Dissonant above the bass in two-voice counterpoint: seconds, the fourth, the tritone,
+# sevenths.
+DISSONANT = (1, 2, 5, 6, 10, 11)
 BIN_LABELS = {"pitch_class": DEGREES, "note_length": tuple(n for _, n in NOTE_LENGTHS),
-              "pitch_interval": INTERVAL_LABELS}
+              "pitch_interval": INTERVAL_LABELS, "vertical_interval": VERTICAL_LABELS}
 NOTE_NAMES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 # Church modes: semitones from the relative major's tonic up to the mode's tonic.
 MODE_OFFSETS = {"major": 0, "ion": 0, "dor": 2, "phr": 4, "lyd": 5, "mix": 7, "minor": 9,
@@ -431,6 +436,26 @@ def voice_lines(notes):
             for track in sorted(onsets)]
 
 
+def vertical_intervals(notes):
+    """Counts of the intervals (semitones, modulo 12) from the bass (the last voice's lowest
+    note at each of its onsets) up to every note of the other voices sounding then."""
+    counts = [0] * 12
+    tracks = sorted({track for track, _ in notes})
+    if len(tracks) < 2:
+        return counts
+    bass = collections.defaultdict(list)
+    for track, note in notes:
+        if track == tracks[-1]:
+            bass[note.time].append(note.pitch)
+    upper = [n for track, n in notes if track != tracks[-1]]
+    for time, pitches in bass.items():
+        low = min(pitches)
+        for note in upper:
+            if note.time <= time < note.time + note.duration:
+                counts[(note.pitch - low) % 12] += 1
+    return counts
+
+
 def histograms(notes, tonic, resolution):
     """Counts of the three histograms (pitch classes from the tonic; None without a key)."""
     lengths = [0] * len(NOTE_LENGTHS)
@@ -445,7 +470,8 @@ def histograms(notes, tonic, resolution):
         classes = [0] * 12
         for _, note in notes:
             classes[(note.pitch - tonic) % 12] += 1
-    return {"pitch_class": classes, "note_length": lengths, "pitch_interval": intervals}
+    return {"pitch_class": classes, "note_length": lengths, "pitch_interval": intervals,
+            "vertical_interval": vertical_intervals(notes)}
 
 
 def tune_record(tune, midi_path, errors, key_method="key"):
@@ -584,6 +610,8 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
     intervals = summary["histograms"]["pitch_interval"]
     summary["intervals"] = {"repeated": intervals[0], "steps": intervals[1] + intervals[2],
                             "over_octave": intervals[-1]}
+    vertical = summary["histograms"]["vertical_interval"]
+    summary["dissonant_share"] = sum(vertical[i] for i in DISSONANT) if vertical else None
     lengths = [max(b for b, _ in r["voice_bars"].values()) for r in records if r["voice_bars"]]
     low, high = length_range
     summary["bars"] = {
@@ -687,7 +715,8 @@ def table_rows(sets, ceiling=None):
              ("music21 key estimate, same key signature",
               [_count(s, "key_signature_agreement") for s in values])]
     for name, label in (("pitch_class", "pitch-class"), ("pitch_interval", "pitch-interval"),
-                        ("note_length", "note-length")):
+                        ("note_length", "note-length"),
+                        ("vertical_interval", "interval-above-the-bass")):
         rows.append(("%s histogram overlap (Yang & Lerch 2018%s)"
                      % (label, _ceiling_label(ceiling, name)),
                      [_fmt(s["overlap"][name]) if s["overlap"] else "-" for s in values]))
@@ -696,6 +725,8 @@ def table_rows(sets, ceiling=None):
                                                    for s in values]),
              ("intervals: leaps over an octave", [_fmt(s["intervals"]["over_octave"])
                                                   for s in values]),
+             ("dissonant above the bass (2nds, 4th, tritone, 7ths), share of intervals",
+              [_fmt(s.get("dissonant_share")) for s in values]),
              ("tune length in bars (min-max)",
               ["-" if s["bars"]["min"] is None else "%d-%d" % (s["bars"]["min"], s["bars"]["max"])
                for s in values]),
@@ -728,15 +759,16 @@ def markdown_table(sets, ceiling=None):
 
 
 def plot_histograms(sets, path, title=None):
-    """One PNG: the pitch-class, note-length and pitch-interval histograms (shares) of each
-    named set (an ordered mapping name -> summary), overlaid."""
+    """One PNG: the pitch-class, note-length, pitch-interval and interval-above-the-bass
+    histograms (shares) of each named set (an ordered mapping name -> summary), overlaid."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
     captions = {"pitch_class": "pitch class, from the tonic (Yang & Lerch PCH)",
                 "note_length": "note length (NLH)", "pitch_interval":
-                "melodic interval along each voice, semitones"}
-    figure, axes = plt.subplots(3, 1, figsize=(9, 10))
+                "melodic interval along each voice, semitones", "vertical_interval":
+                "interval above the bass at its onsets, modulo the octave"}
+    figure, axes = plt.subplots(len(HISTOGRAMS), 1, figsize=(9, 13))
     for axis, name in zip(axes, HISTOGRAMS):
         labels = BIN_LABELS[name]
         x = list(range(len(labels)))
@@ -749,7 +781,8 @@ def plot_histograms(sets, path, title=None):
         axis.set_xlim(edges[0], edges[-1])
         axis.set_xticks(x)
         axis.set_xticklabels(labels)
-        axis.set_ylabel("share of notes" if name != "pitch_interval" else "share of intervals")
+        axis.set_ylabel("share of notes" if name in ("pitch_class", "note_length")
+                        else "share of intervals")
         axis.set_title(captions[name], fontsize=10)
         axis.legend(fontsize=8)
     if title:

@@ -6,6 +6,8 @@ import collections
 import json
 import os
 
+import types
+
 import pytest
 
 from conftest import ROOT, load_script
@@ -119,10 +121,29 @@ def test_note_lengths_fall_in_the_nearest_class():
 
 def test_split_half_ceiling_of_identical_tunes_is_one():
     record = {"histograms": {"pitch_class": [1] * 12, "note_length": [2] + [0] * 15,
-                             "pitch_interval": [0, 5] + [0] * 12}}
+                             "pitch_interval": [0, 5] + [0] * 12,
+                             "vertical_interval": [0, 0, 0, 4] + [0] * 8}}
     ceiling = mm.split_half_ceiling([record] * 6, splits=3, seed=1)
-    assert [ceiling[name] for name in mm.HISTOGRAMS] == [pytest.approx(1.0)] * 3
+    assert [ceiling[name] for name in mm.HISTOGRAMS] == [pytest.approx(1.0)] * 4
     assert ceiling["splits"] == 3 and ceiling["tunes"] == 6
+
+
+def test_intervals_above_the_bass_count_the_upper_notes_sounding_at_each_bass_onset():
+    note = types.SimpleNamespace
+    notes = [(1, note(time=0, duration=8, pitch=72)),   # c' over the bass's first two
+             (1, note(time=8, duration=4, pitch=71)),   # b, over its third
+             (2, note(time=0, duration=4, pitch=48)),   # C: an octave (12 = 0)
+             (2, note(time=4, duration=4, pitch=53)),   # F: a fifth below c'
+             (2, note(time=8, duration=4, pitch=55)),   # G: a major third below b
+             (2, note(time=8, duration=4, pitch=67))]   # g in the same chord: not the bass
+    counts = mm.vertical_intervals(notes)
+    assert counts[0] == 1 and counts[7] == 1 and counts[4] == 1 and sum(counts) == 3
+    assert mm.vertical_intervals(notes[:2]) == [0] * 12  # one voice: nothing above a bass
+
+
+def test_the_dissonant_intervals_are_seconds_the_fourth_the_tritone_and_sevenths():
+    assert [mm.VERTICAL_LABELS[i] for i in mm.DISSONANT] == ["m2", "M2", "4", "tt", "m7",
+                                                            "M7"]
 
 
 # ---------------------------------------------------------------- through the tools
