@@ -439,9 +439,15 @@ _NATURAL = (0, 2, 4, 5, 7, 9, 11)  # semitones of C D E F G A B above C
 _SHARPS = "FCGDAEB"  # the order sharps come in; flats come in the reverse order
 _KEY = re.compile(r"^([A-G])([#b]?)(m?)$")
 _NOTE_TEXT = re.compile(r"(\^\^|__|\^|_|=)?([A-Ga-g])([,']*)")
+_K_LINE = re.compile(r"^K:[ \t]*(\S+)[ \t]*$", re.M)
 _INLINE_FIELD = re.compile(r"\[[A-Za-z]:[^\]]*\]")
 ALTERATIONS = {"__": -2, "_": -1, "=": 0, "^": 1, "^^": 2}
 ACCIDENTAL_OF = {v: k for k, v in ALTERATIONS.items()}
+
+
+def key_values(text):
+    """The distinct values of the K: lines in `text`, sorted: the keys its tunes are in."""
+    return sorted(set(_K_LINE.findall(text)))
 
 
 def key_signature(key):

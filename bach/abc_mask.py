@@ -4,7 +4,7 @@ StructureMask follows a tune as it is written, a character at a time, and says a
 point which characters can still lead to a valid two-staff tune (abc_grammar's structure
 rules, and what the ABC tools accept):
 - the header: `X:` first, then T:, C:, M:, L:, Q:, V:1, V:2 and `K:` last, in that order,
-  with values the tools can read;
+  with values the tools can read (K: one of the keys the model was trained in: `keys`);
 - the body: lines alternate `[V:1]` and `[V:2]`; voice 1's line chooses its bars (1 or 2,
   as dense lines must be to engrave) and bar lines, voice 2's line then holds the same bars
   with the same bar lines;
@@ -16,14 +16,18 @@ rules, and what the ABC tools accept):
   voice 1 (no_crossing; a tuplet's notes are checked where it starts, and the tune's last
   note is free of both), L: is the corpus' 1/16 and lengths are those the corpus writes;
 - a tie goes to the same pitch: the next note is that pitch, spelled the same;
+- (key_spelling) notes are spelled as the corpus spells them: an accidental changes what
+  its letter sounds (none restates the key or the bar) and ends at most a semitone from
+  the key signature (no F flat in G major); letters_after tells a sampler which letters
+  an accidental may lead to before it is written;
 - the tune ends with a closing bar line after 16 to 48 bars, with no tie left open, never
   right after a first ending, and (end_on_tonic) on a cadence, as every tune of the corpus
   ends: voice 2's last note or chord has the key's tonic lowest, below middle C, and voice
   1 ends at or above middle C.
 The rules past validity that the corpus itself breaks (chord ties, leaps, crossing,
-cadence) are arguments, so the tests can check the corpus' own grammar too; the others
-(chords going up, the lengths, no double accidentals) are constants the corpus keeps; why
-each was chosen: bach/EXPERIMENTS.md.
+cadence, spelling: 0.4% of its notes restate an accidental) are arguments, so the tests
+can check the corpus' own grammar too; the others (chords going up, the lengths, no double
+accidentals) are constants the corpus keeps; why each was chosen: bach/EXPERIMENTS.md.
 The grammar is a generator: it yields the set of allowed characters and is sent the one
 chosen. It never needs to take a character back, so the sampler never edits what it drew.
 """
@@ -51,8 +55,10 @@ HEADER = (  # (field, required, values: "number", "text" or the values allowed)
     ("L", True, ("1/8", "1/16")),
     ("Q", False, tuple("1/4=%d" % n for n in range(30, 200))),
     ("V", True, ("1", "1 clef=bass")), ("V", True, ("2", "2 clef=bass")),
-    ("K", True, ("C", "G", "D", "A", "E", "B", "F#", "F", "Bb", "Eb", "Ab",
-                 "Am", "Em", "Bm", "F#m", "C#m", "Dm", "Gm", "Cm", "Fm", "Bbm", "Ebm")))
+    ("K", True, "keys"))
+# The keys K: may take; StructureMask(keys=...) keeps those a model was trained in.
+HEADER_KEYS = ("C", "G", "D", "A", "E", "B", "F#", "F", "Bb", "Eb", "Ab",
+               "Am", "Em", "Bm", "F#m", "C#m", "Dm", "Gm", "Cm", "Fm", "Bbm", "Ebm")
 # L: as in every tune of the corpus: the model counts bars in sixteenths (with L:1/8 it
 # filled them twice over, and the mask had to cut every bar short).
 UNIT_LENGTHS = ("1/16",)
@@ -84,7 +90,7 @@ MAX_LEAP = 7
 # tunes (tests/test_abc_mask.py says which not, and why), the held-out pieces among them.
 CORPUS_GRAMMAR = dict(min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200,
                       more_bars_notes=None, end_on_tonic=False, unit_lengths=("1/8", "1/16"),
-                      chord_ties=2, max_leap=None, no_crossing=False)
+                      chord_ties=2, max_leap=None, no_crossing=False, key_spelling=False)
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
 ACCIDENTALS = ("", "^", "_", "=")  # no double sharp or flat: the corpus writes none
@@ -237,13 +243,18 @@ class StructureMask(object):
     def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS, line_bars=LINE_BARS,
                  line_notes=LINE_NOTES, more_bars_notes=MORE_BARS_NOTES, end_on_tonic=True,
                  unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES, max_leap=MAX_LEAP,
-                 no_crossing=True):
+                 no_crossing=True, keys=None, key_spelling=True):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
         self.line_notes, self.end_on_tonic = line_notes, end_on_tonic
         self.unit_lengths, self.chord_ties = unit_lengths, chord_ties
         self.max_leap, self.no_crossing = max_leap, no_crossing
+        self.keys = tuple(k for k in HEADER_KEYS if not keys or k in keys) or HEADER_KEYS
+        self.key_spelling = key_spelling
+        self._offered = []  # the note spellings whose first characters are allowed now
+        self._spellings_cache = {}  # (window, the bar's accidentals): _note_spellings
+        self.bar = None  # the bar being written
         # what a second bar in the line costs: the line's notes drop to more_bars_notes
         self.more_bars_cost = max(0, line_notes - (more_bars_notes or line_notes))
         self.finished = False
@@ -257,10 +268,53 @@ class StructureMask(object):
     def feed(self, char):
         if char not in self._allowed:
             raise NotAllowed("%r where the tune allows %s" % (char, "".join(sorted(self._allowed))))
+        self._offered = []
         try:
             self._allowed = self._visible(self._grammar.send(char))
         except StopIteration:
             self.finished, self._allowed = True, frozenset()
+
+    def letters_after(self, accidental):
+        """The note letters allowed right after `accidental` (one of ^ _ =) if it were
+        written now: what a sampler needs to weigh an accidental by the notes it leads to.
+        None where `accidental` starts no note here (an "=" in Q:1/4=60)."""
+        letters = set()
+        for text in self._offered:  # accidental, letter, and a tied note's octave marks
+            k = len(text) - len(text.lstrip(ACCIDENTAL_STARTS))
+            if text[:k] == accidental:
+                letters.add(text[k])
+        return frozenset(letters) & self.alphabet if letters else None
+
+    def upper_lowest(self):
+        """In voice 2's bars: the lowest pitch voice 1 sounds where voice 2's next note
+        starts (None in a rest of voice 1's, and elsewhere)."""
+        bar = self.bar
+        return self._ceiling(bar) if bar is not None and bar.voice == "2" else None
+
+    def _offer(self, spellings):
+        """The first characters of `spellings`, noted for letters_after."""
+        self._offered.extend(spellings)
+        return frozenset(t[0] for t in spellings)
+
+    def _spelled_as_corpus(self, text, letters):
+        """May the note `text` (accidental + letter) be written so in a bar whose earlier
+        accidentals gave `letters`? With key_spelling, as the corpus writes: an accidental
+        changes what the letter sounds (none restates it) and ends at most a semitone from
+        the key signature (no F flat in G major)."""
+        accidental, letter = text[:-1], text[-1].upper()
+        if not accidental or not self.key_spelling:
+            return True
+        alteration, signature = ALTERATIONS[accidental], self.key_sig[letter]
+        return alteration != letters.get(letter, signature) and abs(alteration - signature) <= 1
+
+    def _note_spellings(self, window, letters):
+        """The ways to write a note from window[0] to window[1], spelled as the corpus does."""
+        key = (window, tuple(sorted(letters.items())))
+        spellings = self._spellings_cache.get(key)
+        if spellings is None:
+            spellings = self._spellings_cache[key] = tuple(
+                t for t in _spellings_within(*window) if self._spelled_as_corpus(t, letters))
+        return spellings
 
     def _visible(self, allowed):
         if not allowed:
@@ -278,7 +332,8 @@ class StructureMask(object):
 
     def _header(self):
         self.units = None
-        header = [(f, r, self.unit_lengths if f == "L" else v) for f, r, v in HEADER]
+        header = [(f, r, {"L": self.unit_lengths, "K": self.keys}.get(f, v))
+                  for f, r, v in HEADER]
         at = 0
         while at < len(header):
             letters = {}
@@ -382,7 +437,7 @@ class StructureMask(object):
                 digits = ""  # no tie into an ending
             if self.last_close == ":|" and digits != "2":
                 self.ending = 0  # no second ending: the repeat is over
-            bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars or (
+            bar = self.bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars or (
                 self.repeat_open and self._first_ending_closes_here()), None)
             bar.notes_left, bar.voice = notes_left, "1"
             if self.bars + 1 >= self.max_bars and self.end_on_tonic:
@@ -436,8 +491,8 @@ class StructureMask(object):
                 bool(shape[k + 1][1])  # the next bar opens an ending
             bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
             bar.voice = "2"
-            if self.no_crossing:
-                bar.above = self.v1_onsets[k]
+            bar.above = self.v1_onsets[k]
+            self.bar = bar
             if last_in_line and final_line and self.end_on_tonic:
                 bar.cadence = "must"
             # each later bar needs room for a few notes; the tune's last, one more (a tie
@@ -461,7 +516,7 @@ class StructureMask(object):
         voice 1's)."""
         window = window or self._voice_window("1")
         starts = frozenset("[" if window[1] > window[0] else "") | (
-            self._tied_starts({}, ties) if ties else self._note_starts(window) | (
+            self._tied_starts({}, ties) if ties else self._note_starts(window, {}) | (
                 {"z"} if rests else set()))
         if tuplet_feasible(Fraction(0), TUPLET, self.units, notes_left):
             starts |= {"("}
@@ -472,8 +527,7 @@ class StructureMask(object):
         if len(ties) > 1:
             return frozenset("[")
         (number, alteration), = ties.items()
-        return frozenset(["["] + [s[0] for s in self._tied_spellings(letters, number,
-                                                                     alteration)])
+        return frozenset("[") | self._offer(self._tied_spellings(letters, number, alteration))
 
     def _tied_spellings(self, letters, number, alteration):
         """The ways to write the note a tie goes to: the same letter and octave sounding the
@@ -482,7 +536,7 @@ class StructureMask(object):
         letter = spell(number)[0].upper()
         options = [ACCIDENTAL_OF[alteration] + spell(number)]
         if letters.get(letter, self.key_sig[letter]) == alteration:
-            options.append(spell(number))
+            options = options[:not self.key_spelling] + [spell(number)]  # no restated one
         return tuple(options)
 
     def _sounding(self, letters, letter, accidental):
@@ -544,7 +598,8 @@ class StructureMask(object):
             return (yield from self._length(bar, pitches={number: alteration}, tied=True))
         last, (low, high) = self._forced_last(bar), self._window(bar)
         text = yield from self._one_of(
-            self._tonic_spellings(bar) if last == "must" else _spellings_within(low, high), char)
+            self._tonic_spellings(bar) if last == "must" else
+            self._note_spellings((low, high), bar.letters), char)
         accidental, letter = text[:-1], text[-1]
         alteration = self._sounding(bar.letters, letter, accidental)
         marks, mark = "", "'" if letter.islower() else ","
@@ -639,16 +694,17 @@ class StructureMask(object):
                          if any(low < n <= high for n in _OCTAVES[t[-1]]))
         missing = dict(missing)
         options = []
+        well_spelled = functools.partial(self._spelled_as_corpus, letters=bar.letters)
         for letter in NOTE_LETTERS:
             free = [n for n in _OCTAVES[letter] if low < n <= high]
             if room_left and any(n not in missing for n in free):
-                options.extend(_SPELLINGS_OF[letter])
+                options.extend(filter(well_spelled, _SPELLINGS_OF[letter]))
                 continue
             wanted = {missing[n] for n in free if n in missing}
             for accidental in ACCIDENTALS if wanted else ():
                 sounding = ALTERATIONS[accidental] if accidental else bar.letters.get(
                     letter.upper(), self.key_sig[letter.upper()])
-                if sounding in wanted:
+                if sounding in wanted and well_spelled(accidental + letter):
                     options.append(accidental + letter)
         return tuple(options)
 
@@ -659,7 +715,7 @@ class StructureMask(object):
         allowed = set(mark)
         if note and tie and self._tie_possible(bar):
             allowed.add("-")
-        allowed |= {s[0] for s in self._chord_spellings(bar, self._chord_note_ok(bar, held))}
+        allowed |= self._offer(self._chord_spellings(bar, self._chord_note_ok(bar, held)))
         if len(held) >= 2 and held >= set(bar.ties):
             allowed.add("]")
         return frozenset(allowed)
@@ -688,7 +744,7 @@ class StructureMask(object):
         if self._forced_last(bar):
             return LOWEST, HIGHEST
         low, high = self._voice_window(bar.voice)
-        ceiling = self._ceiling(bar)
+        ceiling = self._ceiling(bar) if self.no_crossing else None
         if ceiling is not None:
             high = min(high, ceiling)
             if high - low < 1:  # room for a chord: below voice 1 wins over the leap
@@ -851,17 +907,14 @@ class StructureMask(object):
         """A note, a chord, or (but in the bar that ends on the tonic) a rest; only the
         tonic or a chord when the bar has room for one note more."""
         low, high = self._window(bar)
-        notes = self._note_starts((low, high)) | frozenset("[" if high > low else "")
-        if bar.cadence != "must":
-            return notes | {"z"}
-        if self._must_end_bar(bar):
-            return frozenset(s[0] for s in self._tonic_spellings(bar)) | {"["}
-        return notes
+        if bar.cadence == "must" and self._must_end_bar(bar):
+            return self._offer(self._tonic_spellings(bar)) | {"["}
+        notes = self._note_starts((low, high), bar.letters) | frozenset("[" if high > low else "")
+        return notes | {"z"} if bar.cadence != "must" else notes
 
-    @staticmethod
-    def _note_starts(window):
+    def _note_starts(self, window, letters):
         """The first characters of the notes from window[0] to window[1]."""
-        return frozenset(s[0] for s in _spellings_within(*window))
+        return self._offer(self._note_spellings(window, letters))
 
     def _must_end_bar(self, bar):
         """No length leaves room for another note: the next note or chord ends the bar."""
@@ -875,7 +928,8 @@ class StructureMask(object):
         """The ways to write the key's tonic in this bar, below middle C."""
         wanted = self.key_sig[self.tonic]
         return tuple(a + self.tonic for a in ACCIDENTALS
-                     if (ALTERATIONS[a] if a else bar.letters.get(self.tonic, wanted)) == wanted)
+                     if (ALTERATIONS[a] if a else bar.letters.get(self.tonic, wanted)) == wanted
+                     and self._spelled_as_corpus(a + self.tonic, bar.letters))
 
     def _bar_end(self, bar, char, bars_in_line):
         """The bar line from its first character, and for voice 1 the character after it

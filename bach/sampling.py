@@ -19,6 +19,9 @@ SAMPLERS = ("loop", "graph", "structured")
 # probability: the draw there goes against the model (bench_sample.py counts them).
 WEAK_MASS = 0.1
 GRAPH_UNROLL = 8  # characters per tf.while_loop iteration in the in-graph sampler
+# An accidental under this share of the allowed characters' probability is drawn as the
+# model gives it, unweighed by the notes it leads to: a step ahead costs a step.
+LOOKAHEAD_SHARE = 0.005
 TINY = 1e-30  # a probability that float32 rounded to 0 counts as this much
 
 
@@ -62,6 +65,11 @@ class StructuredSampler(object):
             from line_prior import LinePrior
             self.prior = LinePrior(line_prior[0], line_prior[1], list(chars))
         self.chars, self.vocab = list(chars), {c: i for i, c in enumerate(chars)}
+        self.ids = {c: np.array([i], np.int32) for c, i in self.vocab.items()}
+        self.accidental_ids = [(c, self.vocab[c]) for c in abc_mask.ACCIDENTAL_STARTS
+                               if c in self.vocab]
+        # the keys the model was trained in (train.py stores them); else any the mask knows
+        self.grammar = {"keys": getattr(model.args, "trained_keys", None)}
         missing = sorted(abc_mask.REQUIRED - set(chars))
         if missing:
             raise ValueError("the model's vocabulary cannot write the tune structure: it has "
@@ -105,7 +113,7 @@ class StructuredSampler(object):
     def new_tune(self, prime, grammar=None):
         """A mask (StructureMask's settings: `grammar`, else its defaults) that has read
         `prime`; ValueError if the prime already breaks the rules."""
-        mask = self.abc_mask.StructureMask(self.chars, **(grammar or {}))
+        mask = self.abc_mask.StructureMask(self.chars, **dict(self.grammar, **(grammar or {})))
         if self.prior:
             self.prior.new_tune()
         for k, char in enumerate(prime):
@@ -127,7 +135,7 @@ class StructuredSampler(object):
         mask = self.new_tune(prime)
         rng = np.random.RandomState(seed)
         state, temperature = self.zero, np.float32(temperature)
-        ids = {c: np.array([i], np.int32) for c, i in self.vocab.items()}
+        ids = self.ids
         for char in prime[:-1]:
             state = self.step(ids[char], state, temperature)[1]
         text, tunes, weak = list(prime), 0, 0
@@ -138,8 +146,7 @@ class StructuredSampler(object):
             weak += mass < WEAK_MASS
             if mass <= 0:  # the model gives every allowed character ~0: any of them
                 p = self.mask_of(mask.allowed()).copy()
-            if self.prior:
-                self.prior.reweigh(p, mask)
+            self._weigh(p, mask, state, temperature)
             if draws_next(sampling_type, text[-1], text[-2] if len(text) > 1 else ""):
                 choice = int(np.searchsorted(np.cumsum(p), rng.rand() * p.sum()))
             else:
@@ -155,6 +162,22 @@ class StructuredSampler(object):
         return "".join(text), {"drawn": kept, "kept": kept, "tunes": tunes,
                                 "weak_steps": int(weak)}
 
+    def _weigh(self, p, mask, state, temperature):
+        """`p`, the model's masked probabilities (`state`: the state they came with), in
+        place: each accidental that may start a note times the model's probability, one
+        step on, of a letter the mask then allows (so an accidental leads only to notes
+        written as the corpus writes them, in the model's proportions; those under
+        LOOKAHEAD_SHARE as they are), then the line prior's weights."""
+        least = LOOKAHEAD_SHARE * p.sum()
+        for accidental, i in self.accidental_ids:
+            letters = mask.letters_after(accidental) if p[i] > least else None
+            if letters is not None:
+                p[i] *= float(np.dot(self.step(self.ids[accidental], state, temperature)[0],
+                                     self.mask_of(letters)))
+        if self.prior:
+            self.prior.reweigh(p, mask)
+        return p
+
     def score(self, tunes, grammar):
         """(bits, plain bits, characters): what the sampler's distribution (the mask, with
         the settings `grammar`, and the line prior) and the model's own spend on the
@@ -169,9 +192,8 @@ class StructuredSampler(object):
                     break
                 probs, state = self.step(np.array([self.vocab[prev]], np.int32), state,
                                          np.float32(1.0))
-                p = probs * self.mask_of(mask.allowed())
-                if self.prior:
-                    self.prior.reweigh(p, mask)
+                p = self._weigh(probs * self.mask_of(mask.allowed()), mask, state,
+                                np.float32(1.0))
                 bits -= np.log2(max(p[self.vocab[char]] / p.sum(), TINY))
                 plain -= np.log2(max(float(probs[self.vocab[char]]), TINY))
                 count += 1

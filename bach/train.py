@@ -24,6 +24,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from abc_grammar import key_values  # noqa: E402
 from line_prior import line_statistics  # noqa: E402
 from utils import (MODEL_SETTINGS, SAMPLERS, SAMPLER_HELP, SAMPLING_HELP,  # noqa: E402
                    SAMPLING_TYPES, TRANSPOSITIONS, OneLineParser, TextLoader, UserError,
@@ -178,7 +179,9 @@ def train(args):
                              val_frac=args.val_frac, val_pieces=args.val_pieces,
                              align_pieces=args.align_pieces, keys=args.keys)
     args.vocab_size = data_loader.vocab_size
-    args.line_statistics = line_statistics(data_loader.decode(data_loader.tensor))
+    training_text = data_loader.decode(data_loader.tensor)
+    args.line_statistics = line_statistics(training_text)
+    args.trained_keys = key_values(training_text)  # the structured sampler's K: values
     ckpt = check_init_from(args, data_loader.chars) if args.init_from else None
     if data_loader.val_piece_names:
         print("validation: pieces %s held out, %d characters"

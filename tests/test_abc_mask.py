@@ -198,6 +198,36 @@ def test_no_double_sharps_or_flats_as_in_the_corpus():
     assert refused(start + "^^") == len(start) + 1 and refused(start + "__") == len(start) + 1
 
 
+def test_the_key_is_one_the_model_was_trained_in():
+    head = "X:1\nM:3/4\nL:1/8\nV:1\nV:2\nK:"
+    assert refused(head + "B\n") is None  # any key the tools read
+    assert refused(head + "Bb\n", keys=["G", "Gm", "Bb"]) is None
+    assert refused(head + "B\n", keys=["G", "Gm", "Bb"]) == len(head + "B")
+    assert refused(head + "Am\n", keys=["G"]) == len(head)
+
+
+def test_accidentals_change_what_a_letter_sounds_by_a_semitone_from_the_key():
+    bar = HEADER + "[V:1]"
+    assert refused(bar + "^F") == len(bar) + 1  # F is sharp in G major already
+    assert refused(bar + "_F") == len(bar) + 1  # F flat: two semitones from the key's F#
+    assert refused(bar + "=F ^c _B ^c") == len(bar + "=F ^c _B ^")  # c is sharp now
+    assert refused(bar + "=F ^F ^c =c c2|") is None  # each accidental changes its letter
+    assert refused(bar + "^F =c z4|") == len(bar) + 1
+    assert refused(bar + "^F =c z4|", key_spelling=False) is None  # the corpus' own grammar
+
+
+def test_the_letters_an_accidental_leads_to_are_known_before_it_is_written():
+    m = mask()
+    for char in HEADER[:-5]:  # up to K:
+        m.feed(char)
+    assert m.letters_after("^") is None  # no note starts in the header
+    for char in HEADER[-5:] + "[V:1]":
+        m.feed(char)
+    assert m.letters_after("^") == frozenset("ABCDEGabcdeg")  # all but F
+    assert m.letters_after("=") == frozenset("Ff")
+    assert m.upper_lowest() is None  # voice 1 has nothing above it
+
+
 def test_every_bar_is_as_long_as_the_meter():
     start = HEADER + "[V:1]G2 B2 d2"
     assert mask_module.StructureMask(ALPHABET) is not None

@@ -1,0 +1,57 @@
+"""bach/sampling.py's structured sampler: how it weighs an accidental before writing it."""
+import numpy as np
+
+from conftest import load_script
+
+sampling = load_script("bach/sampling.py")
+mask_module = load_script("bach/abc_mask.py")
+
+ALPHABET = "\n '(,-./0123456789:=ABCDEFGJKLMQSTVX[]^_abcdefghilmnorstz|"
+HEADER = "X:1\nM:3/4\nL:1/8\nV:1\nV:2 clef=bass\nK:G\n"
+
+
+def sampler_after(next_letters):
+    """A StructuredSampler whose model, after an accidental, writes the letters
+    `next_letters[accidental]` ({letter: probability}) and nothing else."""
+    chars = list(ALPHABET)
+    sampler = sampling.StructuredSampler.__new__(sampling.StructuredSampler)
+    sampler.chars, sampler.vocab = chars, {c: i for i, c in enumerate(chars)}
+    sampler.ids = {c: np.array([i], np.int32) for c, i in sampler.vocab.items()}
+    sampler.accidental_ids = [(c, sampler.vocab[c]) for c in "^_="]
+    sampler.prior, sampler.masks = None, {}
+
+    def step(char_id, state, temperature):
+        probs = np.zeros(len(chars))
+        for letter, p in next_letters[chars[int(char_id[0])]].items():
+            probs[chars.index(letter)] = p
+        return probs, state
+    sampler.step = step
+    return sampler, chars
+
+
+def test_an_accidental_weighs_what_the_model_would_write_after_it_that_the_mask_allows():
+    # in G major the model, after ^, means F (which the mask refuses: it is sharp already)
+    # nine times in ten; after _ it writes B (B flat) and after = it writes F (F natural)
+    sampler, chars = sampler_after({"^": {"F": 0.9, "c": 0.1}, "_": {"B": 1.0},
+                                    "=": {"F": 1.0}})
+    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",))
+    for char in HEADER + "[V:1]":
+        mask.feed(char)
+    p = np.array([1.0 if c in mask.allowed() else 0.0 for c in chars])
+    before = p.copy()
+    sampler._weigh(p, mask, None, 1.0)
+    assert np.isclose(p[chars.index("^")], 0.1)  # only its C sharp is left
+    assert np.isclose(p[chars.index("_")], 1.0) and np.isclose(p[chars.index("=")], 1.0)
+    letters = [chars.index(c) for c in "ABCDEFGabcdefg"]
+    assert (p[letters] == before[letters]).all()  # a letter needs no step ahead
+
+
+def test_an_accidental_the_model_hardly_gives_is_left_as_it_is():
+    sampler, chars = sampler_after({"^": {"F": 1.0}, "_": {"B": 1.0}, "=": {"F": 1.0}})
+    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",))
+    for char in HEADER + "[V:1]":
+        mask.feed(char)
+    p = np.array([1.0 if c in mask.allowed() else 0.0 for c in chars])
+    p[chars.index("^")] = 1e-6  # under LOOKAHEAD_SHARE of the allowed characters' mass
+    sampler._weigh(p, mask, None, 1.0)
+    assert p[chars.index("^")] == 1e-6
