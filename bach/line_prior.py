@@ -13,6 +13,10 @@ neighbour note that turns back. An octave mark is weighed the same way against t
 staying where it is. The line is voice 1's highest note and every other voice's lowest, as
 abc_mask.StructureMask.line_pitch keeps it: in a chord of voice 2 its first note is
 weighed, in voice 1 each later note against closing the chord with the highest so far.
+Voice 2, written under a voice 1 already there, also weighs each note by v(d) **
+(VERTICAL_WEIGHT * strength): v the training pieces' share of the interval d, in letters
+modulo the octave, from voice 2's note up to the lowest note voice 1 sounds as it starts
+(thirds and sixths most, seconds and sevenths least).
 """
 import numpy as np
 
@@ -22,6 +26,10 @@ from abc_mask import HIGHEST, LOWEST, pitch_number
 MOVE_LIMIT = 8  # signed moves from -8 to 8 letters, further ones counted at the ends
 MARKS = {True: "'", False: ","}  # the octave mark a lower-case / upper-case letter takes
 VOICES = ("1", "2")
+# The interval to voice 1 counts twice in voice 2's weights: the bass goes under a line
+# already written, and once was too weak to bring its dissonances near the corpus' share
+# (chosen on seeds 101-112, bach/EXPERIMENTS.md, "Spelling and harmony").
+VERTICAL_WEIGHT = 2.0
 
 
 def line_pitches(tune):
@@ -72,11 +80,47 @@ def register_counts(tunes):
     return counts
 
 
+def bar_onsets(music):
+    """[(start, end, lowest pitch or None for a rest)] of a bar's events, in units of L:
+    (tuplets as written, each note at its place), or [] if the bar cannot be read."""
+    try:
+        events = abc_grammar.parse_bar(music)
+    except abc_grammar.AbcSyntaxError:
+        return []
+    onsets, at = [], 0
+    for e in events:
+        onsets.append((at, at + e.duration, min(e.accidentals) if e.accidentals else None))
+        at += e.duration
+    return onsets
+
+
+def vertical_counts(tunes):
+    """[count] of the 7 diatonic intervals (0 unison or octave, 1 a second, ... 6 a
+    seventh, modulo the octave) from voice 2's line note at each of its onsets up to the
+    lowest note voice 1 sounds then, as the mask's upper_lowest sees it."""
+    counts = [0] * 7
+    for tune in tunes:
+        upper = []  # voice 1's bars waiting for voice 2's
+        for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
+            bars = [bar_onsets(music) for music, _ in abc_grammar.line_bars(line)]
+            if abc_grammar.line_voice(line) in (None, "1"):
+                upper = bars
+                continue
+            for above, below in zip(upper, bars):
+                for start, _, low in below:
+                    sounding = [p for a, b, p in above if a <= start < b and p is not None]
+                    if low is not None and sounding:
+                        counts[(min(sounding) - low) % 7] += 1
+    return counts
+
+
 def line_statistics(text):
     """What the prior needs, from the distinct tunes of a training text: {"moves":
-    move_counts, "registers": register_counts}. train.py stores it with the model."""
+    move_counts, "registers": register_counts, "verticals": vertical_counts}. train.py
+    stores it with the model."""
     tunes = sorted({t["text"] for t in abc_grammar.split_tunes(text)})
-    return {"moves": move_counts(tunes), "registers": register_counts(tunes)}
+    return {"moves": move_counts(tunes), "registers": register_counts(tunes),
+            "verticals": vertical_counts(tunes)}
 
 
 def checked_statistics(stored):
@@ -92,6 +136,8 @@ def checked_statistics(stored):
     registers = stored.get("registers")
     if not isinstance(registers, dict) or not all(
             counts(registers.get(v), HIGHEST - LOWEST + 1) for v in VOICES):
+        return None
+    if "verticals" in stored and not counts(stored["verticals"], 7):  # older models: none
         return None
     return stored
 
@@ -117,6 +163,10 @@ class LinePrior(object):
         for voice, counts in statistics["registers"].items():
             counts = np.asarray(counts, np.float64) + 1.0
             self.log_register[voice] = strength * np.log(counts / counts.sum())
+        # and, for voice 2, the interval up to voice 1 (models trained before: none)
+        verticals = np.asarray(statistics.get("verticals", [0] * 7), np.float64) + 1.0
+        self.log_vertical = VERTICAL_WEIGHT * strength * np.log(verticals / verticals.sum())
+        self.has_verticals = "verticals" in statistics
         letters = [(i, c) for i, c in enumerate(chars) if c in abc_grammar.NOTE_LETTERS]
         self.letter_ids = np.array([i for i, _ in letters], np.int64)
         self.letter_reach = [_reach(c) for _, c in letters]
@@ -125,12 +175,14 @@ class LinePrior(object):
         self.by_last = {}
         self.new_tune()
 
-    def _log_weight(self, pitch, last, before):
+    def _log_weight(self, pitch, last, before, upper=None):
         """The prior's log weight of the line going from `last` to `pitch`, after it went
-        from `before` to `last` (None: not known)."""
+        from `before` to `last` (None: not known), under voice 1's `upper` (None: no
+        vertical term)."""
         row = -1 if before is None else move_bin(last - before)
+        vertical = 0.0 if upper is None else self.log_vertical[(upper - pitch) % 7]
         return self.log_move[row, move_bin(pitch - last)] + \
-            self.log_register[self.voice][pitch - LOWEST]
+            self.log_register[self.voice][pitch - LOWEST] + vertical
 
     def new_tune(self):
         self.recent, self.voice, self.chord, self.note, self.before = "", None, None, None, None
@@ -164,18 +216,20 @@ class LinePrior(object):
         lines = getattr(mask, "line_pitch", None)
         return lines.get(self.voice) if lines and self.voice else None
 
-    def _letter_weights(self, last, before, leap, above=LOWEST - 1):
+    def _letter_weights(self, last, before, leap, above=LOWEST - 1, upper=None):
         """Each letter's weight: the best of its octaves within `leap` letters of `last`
         (the mask's max_leap; None: any) and above `above` (a chord's notes go up), else of
-        all its octaves (the mask may let the line leap further, below voice 1)."""
-        key = (self.voice, last, before, leap, above)
+        all its octaves (the mask may let the line leap further, below voice 1); `upper`:
+        voice 1's lowest note above it, or None."""
+        key = (self.voice, last, before, leap, above, upper)
         weights = self.by_last.get(key)
         if weights is None:
             weights = []
             for reach in self.letter_reach:
                 within = [n for n in reach
                           if n > above and (leap is None or abs(n - last) <= leap)]
-                weights.append(max(self._log_weight(n, last, before) for n in within or reach))
+                weights.append(max(self._log_weight(n, last, before, upper)
+                                   for n in within or reach))
             weights = self.by_last[key] = np.exp(weights)
         return weights
 
@@ -188,14 +242,17 @@ class LinePrior(object):
         if self.voice not in self.log_register or last is None:
             return p
         leap = getattr(mask, "max_leap", None)
+        upper = mask.upper_lowest() if self.has_verticals and self.voice == "2" else None
         # the line's pitch before its latest event (the one `last` ends) and before that
         earlier, latest = self.refs.get(self.voice, (None, None))
         if self.chord is None:
             if self.note is not None and self.note[2] is not None:
                 self._weigh_mark(p, self.note[0], self.note[1], latest, earlier)
-            self._redistribute(p, self.letter_ids, self._letter_weights(last, latest, leap))
+            self._redistribute(p, self.letter_ids,
+                               self._letter_weights(last, latest, leap, upper=upper))
         elif self.voice != "1" and not self.chord:
-            self._redistribute(p, self.letter_ids, self._letter_weights(last, earlier, leap))
+            self._redistribute(p, self.letter_ids,
+                               self._letter_weights(last, earlier, leap, upper=upper))
         elif self.voice == "1" and self.chord and self.close_id is not None:
             top = pitch_number(*self.chord[-1])
             ids = np.append(self.letter_ids, self.close_id)

@@ -372,12 +372,16 @@ def test_the_line_prior_keeps_tunes_whole_and_needs_the_models_statistics(traine
     statistics = config["line_statistics"]
     assert len(statistics["moves"]) == 17 and sum(statistics["moves"][9]) > 0  # after a step up
     assert sum(statistics["registers"]["1"]) > 0 and sum(statistics["registers"]["2"]) > 0
+    assert len(statistics["verticals"]) == 7 and sum(statistics["verticals"]) > 0
+    assert config["trained_keys"] == grammar.key_values(  # the keys of the training text
+        open(os.path.join(trained["data_dir"], "input.txt"), encoding="utf-8").read())
     flags = ["-n", "1", "--seed", "2", "--prime", "X:", "--sampler", "structured",
              "--line_prior", "3"]
     proc = run_script("bach/sample.py", "--save_dir", trained["save_dir"], *flags)
     assert proc.returncode == 0, proc.stderr
     tunes = grammar.complete_tunes(proc.stdout)
     assert len(tunes) == 1 and grammar.structure_problems(tunes[0]) == []
+    assert grammar.header_fields(tunes[0])["K"] in config["trained_keys"]
     old = str(tmp_path / "old")
     shutil.copytree(trained["save_dir"], old)
     del config["line_statistics"]

@@ -45,12 +45,14 @@ SPAN = mask_module.HIGHEST - mask_module.LOWEST + 1
 ALPHABET = "\n '(,-./0123456789:=ABCDEFGJKLMQSTVX[]^_abcdefghilmnorstz|"
 
 
-def prior(strength=1.0, registers=None, moves=None, alphabet=ALPHABET):
+def prior(strength=1.0, registers=None, moves=None, alphabet=ALPHABET, verticals=None):
     # a corpus whose lines mostly step, up or down alike, whatever the move before, anywhere
-    # (or as `moves` and `registers` say)
+    # (or as `moves` and `registers` say); with `verticals`, its voices' intervals
     by_leap = [0, 100, 10, 5, 2, 0, 0, 0, 0]
     statistics = {"moves": moves or [[by_leap[min(abs(c - 8), 8)] for c in range(17)]] * 17,
                   "registers": registers or {"1": [0] * SPAN, "2": [0] * SPAN}}
+    if verticals:
+        statistics["verticals"] = verticals
     return line_prior.LinePrior(statistics, strength, list(alphabet)), list(alphabet)
 
 
@@ -58,10 +60,10 @@ def allowed_ones(mask, chars):
     return np.array([1.0 if c in mask.allowed() else 0.0 for c in chars])
 
 
-def fed(text, **kwargs):
+def fed(text, no_crossing=False, **kwargs):
     """A StructureMask and a LinePrior that have both read `text`."""
     weigh, chars = prior(**kwargs)
-    mask = mask_module.StructureMask(chars, max_leap=None, no_crossing=False,
+    mask = mask_module.StructureMask(chars, max_leap=None, no_crossing=no_crossing,
                                      unit_lengths=("1/8",))
     for char in text:
         mask.feed(char)
@@ -150,3 +152,28 @@ def test_the_move_before_tells_a_scale_going_on_from_a_note_turning_back():
         mask, weigh, chars = fed(HEAD + "[V:1]c2 d2 ", moves=moves)
         p = weigh.reweigh(allowed_ones(mask, chars), mask)
         assert p[chars.index(favoured)] > 5 * p[chars.index(other)]
+
+
+def test_verticals_count_voice_2s_notes_against_voice_1s_lowest_as_each_starts():
+    # TUNE's voice 2: G,, under G (two octaves: 0), B,, under B (0), [G,,D,] under [Bd]
+    # (G,, to B: a third, 2), D, under e (a ninth: 1), C, under the tied e (a third: 2)
+    assert line_prior.vertical_counts([TUNE]) == [2, 1, 2, 0, 0, 0, 0]
+    assert line_prior.line_statistics(TUNE)["verticals"] == [2, 1, 2, 0, 0, 0, 0]
+    statistics = line_prior.line_statistics(TUNE)
+    assert line_prior.checked_statistics(dict(statistics, verticals=[1, 2])) is None
+    del statistics["verticals"]  # a model trained before: its prior has no vertical term
+    assert line_prior.checked_statistics(statistics) is statistics
+
+
+def test_voice_2_leans_to_a_consonance_under_voice_1():
+    # a corpus of thirds and sixths, few fourths: under voice 1's f, voice 2 after B, takes
+    # A, (a sixth below f) over C (a fourth below), where the moves alone tie them
+    verticals = [10, 0, 50, 5, 10, 50, 0]
+    text = HEAD + "[V:1]f6|\n[V:2]B,2 "
+    for kind, ratio in ((None, 1.0), (verticals, 20.0)):
+        mask, weigh, chars = fed(text, verticals=kind, no_crossing=True)
+        assert mask.upper_lowest() == 10  # f
+        p = allowed_ones(mask, chars)
+        weigh.reweigh(p, mask)
+        a, c = p[chars.index("A")], p[chars.index("C")]
+        assert (a > ratio * c) if kind else np.isclose(a, c)
