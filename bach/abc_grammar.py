@@ -11,6 +11,7 @@ and broken rhythm (`<`, `>`), closed by bar lines (`|`, `|]`, `|:`, `:|`, `::`).
 The ABC tools (abc2midi, abcm2ps, abc2abc) stay the judges of every figure; tests check that
 bar lengths agree with abc2abc.
 """
+import collections
 import re
 from fractions import Fraction
 
@@ -448,6 +449,53 @@ ACCIDENTAL_OF = {v: k for k, v in ALTERATIONS.items()}
 def key_values(text):
     """The distinct values of the K: lines in `text`, sorted: the keys its tunes are in."""
     return sorted(set(_K_LINE.findall(text)))
+
+
+def key_mode(key):
+    """'minor' for a K: value such as Gm, else 'major'."""
+    return "minor" if key.strip().endswith("m") else "major"
+
+
+def scale_degree(letter, key):
+    """The degree (1-7) of a note `letter` in the key `key`, by letters from the tonic's."""
+    return (_LETTERS.index(letter.upper()) - _LETTERS.index(key.strip()[0])) % 7 + 1
+
+
+# The share of a mode's notes an altered degree needs to count as one the pieces write:
+# in the two-staff corpus' major pieces that keeps #1 #2 b3 #4 #5 b7 (the secondary
+# dominants' leading notes and the flat seventh) and leaves out b2 b6 #6 (1 to 5 notes).
+ALTERED_SHARE = 0.001
+
+
+def altered_degrees(text, least_share=ALTERED_SHARE):
+    """{mode: [[degree, alteration], ...]}: the scale degrees the tunes of `text` alter from
+    their key signature (alteration -1 or 1: what the note sounds, the bar's accidentals
+    carried), in each mode ('major', 'minor'), that make at least `least_share` of that
+    mode's notes; sorted."""
+    counts, notes = collections.Counter(), collections.Counter()
+    for tune in complete_tunes(text):
+        key = _K_LINE.search(tune)
+        try:
+            signature = key_signature(key.group(1)) if key else None
+        except AbcSyntaxError:
+            continue
+        if signature is None:
+            continue
+        mode = key_mode(key.group(1))
+        for line in music_lines(split_header(tune)[1]):
+            for music, _ in line_bars(line):
+                letters = {}
+                for accidental, letter, _ in _NOTE_TEXT.findall(music):
+                    upper = letter.upper()
+                    if accidental:
+                        letters[upper] = ALTERATIONS[accidental]
+                    notes[mode] += 1
+                    alteration = letters.get(upper, signature[upper]) - signature[upper]
+                    if alteration:
+                        counts[mode, scale_degree(letter, key.group(1)), alteration] += 1
+    return {mode: sorted([degree, alteration] for (m, degree, alteration), n in counts.items()
+                         if m == mode and n >= least_share * notes[mode])
+            for mode in sorted(notes)}
 
 
 def key_signature(key):

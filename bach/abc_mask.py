@@ -18,8 +18,9 @@ rules, and what the ABC tools accept):
 - a tie goes to the same pitch: the next note is that pitch, spelled the same;
 - (key_spelling) notes are spelled as the corpus spells them: an accidental changes what
   its letter sounds (none restates the key or the bar) and ends at most a semitone from
-  the key signature (no F flat in G major); letters_after tells a sampler which letters
-  an accidental may lead to before it is written;
+  the key signature (no F flat in G major), on a degree the training pieces alter so
+  (altered_degrees); letters_after tells a sampler which letters an accidental may lead
+  to before it is written;
 - the tune ends with a closing bar line after 16 to 48 bars, with no tie left open, never
   right after a first ending, and (end_on_tonic) on a cadence, as every tune of the corpus
   ends: voice 2's last note or chord has the key's tonic lowest, below middle C, and voice
@@ -34,7 +35,8 @@ chosen. It never needs to take a character back, so the sampler never edits what
 import functools
 from fractions import Fraction
 
-from abc_grammar import ACCIDENTAL_OF, ALTERATIONS, NOTE_LETTERS, TUPLET_Q, key_signature
+from abc_grammar import (ACCIDENTAL_OF, ALTERATIONS, NOTE_LETTERS, TUPLET_Q, key_mode,
+                         key_signature, scale_degree)
 
 MIN_BARS, MAX_BARS = 16, 48  # the corpus' tunes hold 18 to 51 bars
 # Bars in a line: the corpus writes 4, or 2 where 4 are too wide for abcm2ps ("Line too much
@@ -243,7 +245,7 @@ class StructureMask(object):
     def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS, line_bars=LINE_BARS,
                  line_notes=LINE_NOTES, more_bars_notes=MORE_BARS_NOTES, end_on_tonic=True,
                  unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES, max_leap=MAX_LEAP,
-                 no_crossing=True, keys=None, key_spelling=True):
+                 no_crossing=True, keys=None, key_spelling=True, altered_degrees=None):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
@@ -252,6 +254,8 @@ class StructureMask(object):
         self.max_leap, self.no_crossing = max_leap, no_crossing
         self.keys = tuple(k for k in HEADER_KEYS if not keys or k in keys) or HEADER_KEYS
         self.key_spelling = key_spelling
+        self.altered_degrees = altered_degrees  # {mode: [[degree, alteration], ...]} or None
+        self.altered = None  # this tune's mode's, as a set
         self._offered = []  # the note spellings whose first characters are allowed now
         self._spellings_cache = {}  # (window, the bar's accidentals): _note_spellings
         self.bar = None  # the bar being written
@@ -300,12 +304,17 @@ class StructureMask(object):
         """May the note `text` (accidental + letter) be written so in a bar whose earlier
         accidentals gave `letters`? With key_spelling, as the corpus writes: an accidental
         changes what the letter sounds (none restates it) and ends at most a semitone from
-        the key signature (no F flat in G major)."""
+        the key signature (no F flat in G major); with altered_degrees, on a scale degree
+        the training pieces of the key's mode alter that way (C sharp in G major, not B
+        sharp)."""
         accidental, letter = text[:-1], text[-1].upper()
         if not accidental or not self.key_spelling:
             return True
         alteration, signature = ALTERATIONS[accidental], self.key_sig[letter]
-        return alteration != letters.get(letter, signature) and abs(alteration - signature) <= 1
+        if alteration == letters.get(letter, signature) or abs(alteration - signature) > 1:
+            return False
+        return self.altered is None or alteration == signature or (
+            scale_degree(letter, self.key), alteration - signature) in self.altered
 
     def _note_spellings(self, window, letters):
         """The ways to write a note from window[0] to window[1], spelled as the corpus does."""
@@ -360,7 +369,9 @@ class StructureMask(object):
         elif field == "L":
             self.units = self.meter / Fraction(value)
         elif field == "K":
-            self.key_sig, self.tonic = key_signature(value), value[0]
+            self.key_sig, self.tonic, self.key = key_signature(value), value[0], value
+            if self.altered_degrees is not None:
+                self.altered = {tuple(d) for d in self.altered_degrees.get(key_mode(value), ())}
 
     def _number(self):
         text = yield frozenset("123456789")

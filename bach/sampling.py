@@ -68,8 +68,10 @@ class StructuredSampler(object):
         self.ids = {c: np.array([i], np.int32) for c, i in self.vocab.items()}
         self.accidental_ids = [(c, self.vocab[c]) for c in abc_mask.ACCIDENTAL_STARTS
                                if c in self.vocab]
-        # the keys the model was trained in (train.py stores them); else any the mask knows
-        self.grammar = {"keys": getattr(model.args, "trained_keys", None)}
+        # the keys the model was trained in and the degrees its pieces alter (train.py
+        # stores them); else any the mask knows
+        self.grammar = {"keys": getattr(model.args, "trained_keys", None),
+                        "altered_degrees": getattr(model.args, "altered_degrees", None)}
         missing = sorted(abc_mask.REQUIRED - set(chars))
         if missing:
             raise ValueError("the model's vocabulary cannot write the tune structure: it has "

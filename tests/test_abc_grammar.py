@@ -132,3 +132,15 @@ def test_bach_scripts_refuse_an_unserved_python_in_one_line():
     assert supported.unsupported_python_message((3, 7, 16)) is None
     message = supported.unsupported_python_message((3, 9, 18))
     assert message.startswith("error: Python 3.9 is not supported") and "\n" not in message
+
+
+def test_altered_degrees_are_those_the_pieces_alter_often_enough_in_each_mode():
+    major = ("X:1\nM:3/4\nL:1/8\nK:G\n|G2 ^c2 c2|=F2 d2 c2|d2 B2 G2|G2 A2 B2|\n\n"
+             "X:2\nM:3/4\nL:1/8\nK:D\n|D2 ^G2 A2|d6|\n\n")
+    minor = "X:3\nM:3/4\nL:1/8\nK:Gm\n|G2 ^F2 G2|=B2 c2 d2|\n"
+    # G major: C sharp twice (the second carried in its bar) and F natural; D major: G sharp.
+    # All are degree 4 raised but F natural (7 lowered); 18 major notes, 6 minor ones
+    degrees = grammar.altered_degrees(major + "\n" + minor, least_share=0.0)
+    assert degrees == {"major": [[4, 1], [7, -1]], "minor": [[3, 1], [7, 1]]}
+    assert grammar.altered_degrees(major, least_share=2 / 18.0) == {"major": [[4, 1]]}
+    assert grammar.scale_degree("f", "G") == 7 and grammar.scale_degree("B", "Gm") == 3

@@ -216,6 +216,17 @@ def test_accidentals_change_what_a_letter_sounds_by_a_semitone_from_the_key():
     assert refused(bar + "^F =c z4|", key_spelling=False) is None  # the corpus' own grammar
 
 
+def test_a_chromatic_note_is_on_a_degree_the_training_pieces_alter_so():
+    bar = HEADER + "[V:1]"  # G major: C sharp (degree 4 raised) only
+    altered = {"major": [[4, 1]], "minor": [[7, 1]]}
+    assert refused(bar + "^c C =c z3|", altered_degrees=altered) is None  # = restores
+    assert refused(bar + "^G", altered_degrees=altered) == len(bar) + 1  # G sharp: no
+    assert refused(bar + "=F", altered_degrees=altered) == len(bar)  # F natural: no = at all
+    assert refused(bar + "^G =F z4|") is None  # any degree without the training pieces'
+    minor = HEADER.replace("K:G", "K:Gm") + "[V:1]"
+    assert refused(minor + "^F =F ^c", altered_degrees=altered) == len(minor + "^F =F ^")
+
+
 def test_the_letters_an_accidental_leads_to_are_known_before_it_is_written():
     m = mask()
     for char in HEADER[:-5]:  # up to K:
