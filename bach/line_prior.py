@@ -16,7 +16,9 @@ weighed, in voice 1 each later note against closing the chord with the highest s
 Voice 2, written under a voice 1 already there, also weighs each note by v(d) **
 (VERTICAL_WEIGHT * strength): v the training pieces' share of the interval d, in letters
 modulo the octave, from voice 2's note up to the lowest note voice 1 sounds as it starts
-(thirds and sixths most, seconds and sevenths least).
+(thirds and sixths most, seconds and sevenths least). And a chord's `[` weighs
+CHORD_WEIGHT ** strength against a single note: the model alone writes chords more often
+than Bach does, and the mask and prior more often still.
 """
 import numpy as np
 
@@ -30,6 +32,10 @@ VOICES = ("1", "2")
 # already written, and once was too weak to bring its dissonances near the corpus' share
 # (chosen on seeds 101-112, bach/EXPERIMENTS.md, "Spelling and harmony").
 VERTICAL_WEIGHT = 2.0
+# What a chord's `[` weighs against a single note, per voice: the structured sampler wrote
+# chords for 0.41-0.44 of voice 1's and voice 2's events, the training pieces for 0.25 and
+# 0.18 (chosen on seeds 101-112 to bring them near; bach/EXPERIMENTS.md).
+CHORD_WEIGHT = {"1": 0.5, "2": 0.3}
 
 
 def line_pitches(tune):
@@ -172,6 +178,8 @@ class LinePrior(object):
         self.letter_reach = [_reach(c) for _, c in letters]
         self.mark_ids = {m: chars.index(m) for m in MARKS.values() if m in chars}
         self.close_id = chars.index("]") if "]" in chars else None
+        self.open_id = chars.index("[") if "[" in chars else None
+        self.chord_weight = {v: w ** strength for v, w in CHORD_WEIGHT.items()}
         self.by_last = {}
         self.new_tune()
 
@@ -237,8 +245,11 @@ class LinePrior(object):
         """`p` (the masked probabilities) with the line's next pitch weighed by the prior,
         in place: the note letters redistributed among themselves (in voice 2's chords, the
         first note, the lowest; in voice 1's, each note after the first against closing
-        the chord with the highest so far), an octave mark against the note staying."""
+        the chord with the highest so far), an octave mark against the note staying, and
+        a chord's `[` against a note by CHORD_WEIGHT."""
         last = self._last(mask)
+        if self.chord is None and self.open_id is not None and p[self.letter_ids].sum() > 0:
+            p[self.open_id] *= self.chord_weight.get(self.voice, 1.0)  # a chord or a note
         if self.voice not in self.log_register or last is None:
             return p
         leap = getattr(mask, "max_leap", None)

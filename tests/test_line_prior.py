@@ -82,7 +82,10 @@ def test_the_next_letter_leans_to_a_step_and_the_letters_keep_their_share():
     before = p.copy()
     weigh.reweigh(p, mask)
     assert np.isclose(p[letters].sum(), before[letters].sum())  # a note comes as often
-    assert (p[others] == before[others]).all()  # rests, chords, bar lines: the model's
+    chord = chars.index("[")
+    assert p[chord] == before[chord] * line_prior.CHORD_WEIGHT["1"]  # a chord: less often
+    others.remove(chord)
+    assert (p[others] == before[others]).all()  # rests, bar lines: the model's
     assert p[chars.index("e")] > 10 * p[chars.index("a")]  # a step over a fifth
     assert np.isclose(p[chars.index("e")], p[chars.index("c")])
 
@@ -177,3 +180,16 @@ def test_voice_2_leans_to_a_consonance_under_voice_1():
         weigh.reweigh(p, mask)
         a, c = p[chars.index("A")], p[chars.index("C")]
         assert (a > ratio * c) if kind else np.isclose(a, c)
+
+
+def test_a_chord_weighs_less_against_a_note_in_voice_2_than_in_voice_1():
+    # the training pieces write chords for a quarter of voice 1's events, a fifth of voice 2's
+    assert line_prior.CHORD_WEIGHT["2"] < line_prior.CHORD_WEIGHT["1"] < 1
+    mask, weigh, chars = fed(HEAD + "[V:1]d6|\n[V:2]")
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)
+    assert p[chars.index("[")] == line_prior.CHORD_WEIGHT["2"]
+    mask, weigh, chars = fed(HEAD + "[V:1]d6|\n[V:2]", strength=0.0)
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)
+    assert p[chars.index("[")] == 1.0  # strength 0: the model's own
