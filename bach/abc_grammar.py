@@ -467,32 +467,42 @@ def scale_degree(letter, key):
 ALTERED_SHARE = 0.001
 
 
+def spelled_notes(tune):
+    """(mode, scale degree, alteration, restated) of each note of a tune: the alteration it
+    sounds from the key signature (-1, 0, 1; the bar's accidentals carried), and whether an
+    accidental is written that the key or the bar already gives. Nothing without a K: the
+    module reads."""
+    key = _K_LINE.search(tune)
+    try:
+        signature = key_signature(key.group(1)) if key else None
+    except AbcSyntaxError:
+        return
+    if signature is None:
+        return
+    mode = key_mode(key.group(1))
+    for line in music_lines(split_header(tune)[1]):
+        for music, _ in line_bars(line):
+            letters = {}
+            for accidental, letter, _ in _NOTE_TEXT.findall(music):
+                upper = letter.upper()
+                before = letters.get(upper, signature[upper])
+                if accidental:
+                    letters[upper] = ALTERATIONS[accidental]
+                yield (mode, scale_degree(letter, key.group(1)),
+                       letters.get(upper, signature[upper]) - signature[upper],
+                       bool(accidental) and ALTERATIONS[accidental] == before)
+
+
 def altered_degrees(text, least_share=ALTERED_SHARE):
     """{mode: [[degree, alteration], ...]}: the scale degrees the tunes of `text` alter from
-    their key signature (alteration -1 or 1: what the note sounds, the bar's accidentals
-    carried), in each mode ('major', 'minor'), that make at least `least_share` of that
-    mode's notes; sorted."""
+    their key signature (what the note sounds, the bar's accidentals carried), in each mode
+    ('major', 'minor'), that make at least `least_share` of that mode's notes; sorted."""
     counts, notes = collections.Counter(), collections.Counter()
     for tune in complete_tunes(text):
-        key = _K_LINE.search(tune)
-        try:
-            signature = key_signature(key.group(1)) if key else None
-        except AbcSyntaxError:
-            continue
-        if signature is None:
-            continue
-        mode = key_mode(key.group(1))
-        for line in music_lines(split_header(tune)[1]):
-            for music, _ in line_bars(line):
-                letters = {}
-                for accidental, letter, _ in _NOTE_TEXT.findall(music):
-                    upper = letter.upper()
-                    if accidental:
-                        letters[upper] = ALTERATIONS[accidental]
-                    notes[mode] += 1
-                    alteration = letters.get(upper, signature[upper]) - signature[upper]
-                    if alteration:
-                        counts[mode, scale_degree(letter, key.group(1)), alteration] += 1
+        for mode, degree, alteration, _ in spelled_notes(tune):
+            notes[mode] += 1
+            if alteration:
+                counts[mode, degree, alteration] += 1
     return {mode: sorted([degree, alteration] for (m, degree, alteration), n in counts.items()
                          if m == mode and n >= least_share * notes[mode])
             for mode in sorted(notes)}

@@ -78,7 +78,8 @@ TOOL_TIMEOUT_S = 60
 GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
 MAX_ERRORS = 5  # abc2midi messages kept per tune
 # Bump when a tune's record changes, so cached corpus records are computed again.
-RECORD_VERSION = 3  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals
+RECORD_VERSION = 4  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
+# 4: spelling
 MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
                  "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
                  "groove_consistency")
@@ -165,6 +166,17 @@ def voice_bars(tune):
                 count[1] += 1 if rest else 0
             if closing is None:
                 open_rest[voice] = rest
+    return counts
+
+
+def spelling_counts(tune):
+    """[notes, notes off the key signature, accidentals that restate the key or the bar]
+    of a tune's text (abc_grammar.spelled_notes)."""
+    counts = [0, 0, 0]
+    for _, _, alteration, restated in abc_grammar.spelled_notes(tune):
+        counts[0] += 1
+        counts[1] += alteration != 0
+        counts[2] += restated
     return counts
 
 
@@ -479,7 +491,8 @@ def tune_record(tune, midi_path, errors, key_method="key"):
     key = tune_key(tune)
     fields = abc_grammar.header_fields(tune)
     record = {"title": fields.get("T"), "key": fields.get("K"),
-              "voice_bars": voice_bars(tune), "abc2midi_errors": errors, "midi": False}
+              "voice_bars": voice_bars(tune), "spelling": spelling_counts(tune),
+              "abc2midi_errors": errors, "midi": False}
     if midi_path is None:
         return record
     try:
@@ -610,6 +623,9 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
     intervals = summary["histograms"]["pitch_interval"]
     summary["intervals"] = {"repeated": intervals[0], "steps": intervals[1] + intervals[2],
                             "over_octave": intervals[-1]}
+    spelled = [sum(r.get("spelling", [0, 0, 0])[k] for r in records) for k in range(3)]
+    summary["off_key_per_100"], summary["restated_per_100"] = (
+        [100.0 * n / spelled[0] for n in spelled[1:]] if spelled[0] else [None, None])
     vertical = summary["histograms"]["vertical_interval"]
     summary["dissonant_share"] = sum(vertical[i] for i in DISSONANT) if vertical else None
     lengths = [max(b for b, _ in r["voice_bars"].values()) for r in records if r["voice_bars"]]
@@ -727,6 +743,10 @@ def table_rows(sets, ceiling=None):
                                                   for s in values]),
              ("dissonant above the bass (2nds, 4th, tritone, 7ths), share of intervals",
               [_fmt(s.get("dissonant_share")) for s in values]),
+             ("notes off the key signature, per 100 notes",
+              [_fmt(s.get("off_key_per_100"), 1) for s in values]),
+             ("accidentals that restate the key or the bar, per 100 notes",
+              [_fmt(s.get("restated_per_100"), 1) for s in values]),
              ("tune length in bars (min-max)",
               ["-" if s["bars"]["min"] is None else "%d-%d" % (s["bars"]["min"], s["bars"]["max"])
                for s in values]),

@@ -144,3 +144,11 @@ def test_altered_degrees_are_those_the_pieces_alter_often_enough_in_each_mode():
     assert degrees == {"major": [[4, 1], [7, -1]], "minor": [[3, 1], [7, 1]]}
     assert grammar.altered_degrees(major, least_share=2 / 18.0) == {"major": [[4, 1]]}
     assert grammar.scale_degree("f", "G") == 7 and grammar.scale_degree("B", "Gm") == 3
+
+
+def test_each_note_says_how_far_it_sounds_from_the_key_and_whether_it_restates_it():
+    tune = "X:1\nM:3/4\nL:1/8\nK:G\n|^F2 ^c2 c2|=F2 _B2 =c2|\n"
+    assert list(grammar.spelled_notes(tune)) == [
+        ("major", 7, 0, True), ("major", 4, 1, False), ("major", 4, 1, False),
+        ("major", 7, -1, False), ("major", 3, -1, False), ("major", 4, 0, True)]
+    assert list(grammar.spelled_notes("X:1\nK:H\n|C2|\n")) == []  # a key it cannot read

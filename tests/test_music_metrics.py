@@ -141,6 +141,15 @@ def test_intervals_above_the_bass_count_the_upper_notes_sounding_at_each_bass_on
     assert mm.vertical_intervals(notes[:2]) == [0] * 12  # one voice: nothing above a bass
 
 
+def test_spelling_counts_notes_off_the_key_and_accidentals_that_restate_it():
+    tune = "X:1\nM:3/4\nL:1/8\nK:G\n[V:1]|^F2 ^c2 c2|\n[V:2]|=F2 G2 ^G2|\n"
+    assert mm.spelling_counts(tune) == [6, 4, 1]  # c# twice, F natural, G#; ^F restates
+    summary = mm.summarise([{"spelling": [6, 4, 1], "voice_bars": {}, "abc2midi_errors": []},
+                            {"spelling": [4, 0, 0], "voice_bars": {}, "abc2midi_errors": []}])
+    assert summary["off_key_per_100"] == pytest.approx(40.0)
+    assert summary["restated_per_100"] == pytest.approx(10.0)
+
+
 def test_the_dissonant_intervals_are_seconds_the_fourth_the_tritone_and_sevenths():
     assert [mm.VERTICAL_LABELS[i] for i in mm.DISSONANT] == ["m2", "M2", "4", "tt", "m7",
                                                             "M7"]
