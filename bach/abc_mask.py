@@ -290,10 +290,15 @@ class StructureMask(object):
         return frozenset(letters) & self.alphabet if letters else None
 
     def upper_lowest(self):
-        """In voice 2's bars: the lowest pitch voice 1 sounds where voice 2's next note
-        starts (None in a rest of voice 1's, and elsewhere)."""
+        """In voice 2's bars: (the lowest pitch voice 1 sounds where voice 2's next note
+        starts, whether voice 1 strikes it there too); None in a rest of voice 1's, and
+        elsewhere."""
         bar = self.bar
-        return self._ceiling(bar) if bar is not None and bar.voice == "2" else None
+        low = self._ceiling(bar) if bar is not None and bar.voice == "2" else None
+        if low is None:
+            return None
+        at = self.units - bar.remaining
+        return low, any(start == at for start, _, _ in bar.above)
 
     def _offer(self, spellings):
         """The first characters of `spellings`, noted for letters_after."""

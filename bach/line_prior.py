@@ -101,10 +101,12 @@ def bar_onsets(music):
 
 
 def vertical_counts(tunes):
-    """[count] of the 7 diatonic intervals (0 unison or octave, 1 a second, ... 6 a
-    seventh, modulo the octave) from voice 2's line note at each of its onsets up to the
-    lowest note voice 1 sounds then, as the mask's upper_lowest sees it."""
-    counts = [0] * 7
+    """[[count] * 7, [count] * 7]: the 7 diatonic intervals (0 unison or octave, 1 a
+    second, ... 6 a seventh, modulo the octave) from voice 2's line note at each of its
+    onsets up to the lowest note voice 1 sounds then, as the mask's upper_lowest sees it;
+    the first list where voice 1 holds a note struck before, the second where it strikes
+    one with voice 2 (a passing note moves under a held one)."""
+    counts = [[0] * 7, [0] * 7]
     for tune in tunes:
         upper = []  # voice 1's bars waiting for voice 2's
         for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
@@ -114,9 +116,11 @@ def vertical_counts(tunes):
                 continue
             for above, below in zip(upper, bars):
                 for start, _, low in below:
-                    sounding = [p for a, b, p in above if a <= start < b and p is not None]
+                    sounding = [(p, a == start) for a, b, p in above
+                                if a <= start < b and p is not None]
                     if low is not None and sounding:
-                        counts[(min(sounding) - low) % 7] += 1
+                        upper, together = min(sounding)
+                        counts[together][(upper - low) % 7] += 1
     return counts
 
 
@@ -143,7 +147,9 @@ def checked_statistics(stored):
     if not isinstance(registers, dict) or not all(
             counts(registers.get(v), HIGHEST - LOWEST + 1) for v in VOICES):
         return None
-    if "verticals" in stored and not counts(stored["verticals"], 7):  # older models: none
+    verticals = stored.get("verticals", [[0] * 7] * 2)  # models trained before: none
+    if not (isinstance(verticals, list) and len(verticals) == 2
+            and all(counts(v, 7) for v in verticals)):
         return None
     return stored
 
@@ -170,8 +176,9 @@ class LinePrior(object):
             counts = np.asarray(counts, np.float64) + 1.0
             self.log_register[voice] = strength * np.log(counts / counts.sum())
         # and, for voice 2, the interval up to voice 1 (models trained before: none)
-        verticals = np.asarray(statistics.get("verticals", [0] * 7), np.float64) + 1.0
-        self.log_vertical = VERTICAL_WEIGHT * strength * np.log(verticals / verticals.sum())
+        verticals = np.asarray(statistics.get("verticals", [[0] * 7] * 2), np.float64) + 1.0
+        self.log_vertical = VERTICAL_WEIGHT * strength * np.log(
+            verticals / verticals.sum(axis=1, keepdims=True))
         self.has_verticals = "verticals" in statistics
         letters = [(i, c) for i, c in enumerate(chars) if c in abc_grammar.NOTE_LETTERS]
         self.letter_ids = np.array([i for i, _ in letters], np.int64)
@@ -185,10 +192,11 @@ class LinePrior(object):
 
     def _log_weight(self, pitch, last, before, upper=None):
         """The prior's log weight of the line going from `last` to `pitch`, after it went
-        from `before` to `last` (None: not known), under voice 1's `upper` (None: no
-        vertical term)."""
+        from `before` to `last` (None: not known), under voice 1's `upper` (the mask's
+        upper_lowest; None: no vertical term)."""
         row = -1 if before is None else move_bin(last - before)
-        vertical = 0.0 if upper is None else self.log_vertical[(upper - pitch) % 7]
+        vertical = 0.0 if upper is None else self.log_vertical[int(upper[1]),
+                                                                (upper[0] - pitch) % 7]
         return self.log_move[row, move_bin(pitch - last)] + \
             self.log_register[self.voice][pitch - LOWEST] + vertical
 

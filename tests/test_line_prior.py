@@ -158,10 +158,14 @@ def test_the_move_before_tells_a_scale_going_on_from_a_note_turning_back():
 
 
 def test_verticals_count_voice_2s_notes_against_voice_1s_lowest_as_each_starts():
-    # TUNE's voice 2: G,, under G (two octaves: 0), B,, under B (0), [G,,D,] under [Bd]
-    # (G,, to B: a third, 2), D, under e (a ninth: 1), C, under the tied e (a third: 2)
-    assert line_prior.vertical_counts([TUNE]) == [2, 1, 2, 0, 0, 0, 0]
-    assert line_prior.line_statistics(TUNE)["verticals"] == [2, 1, 2, 0, 0, 0, 0]
+    # TUNE's voice 2, each note struck with one of voice 1's: G,, under G (two octaves:
+    # 0), B,, under B (0), [G,,D,] under [Bd] (G,, to B: a third, 2), D, under e (a
+    # ninth: 1), C, under e (a third, 2; written again after the tie, as the mask reads it)
+    assert line_prior.vertical_counts([TUNE]) == [[0] * 7, [2, 1, 2, 0, 0, 0, 0]]
+    assert line_prior.line_statistics(TUNE)["verticals"][1] == [2, 1, 2, 0, 0, 0, 0]
+    # under a c voice 1 holds: D (a seventh below, 6) and E (a sixth, 5) pass
+    held = HEAD + "[V:1]c6|\n[V:2]C2 D2 E2|\n"
+    assert line_prior.vertical_counts([held]) == [[0, 0, 0, 0, 0, 1, 1], [1, 0, 0, 0, 0, 0, 0]]
     statistics = line_prior.line_statistics(TUNE)
     assert line_prior.checked_statistics(dict(statistics, verticals=[1, 2])) is None
     del statistics["verticals"]  # a model trained before: its prior has no vertical term
@@ -169,13 +173,14 @@ def test_verticals_count_voice_2s_notes_against_voice_1s_lowest_as_each_starts()
 
 
 def test_voice_2_leans_to_a_consonance_under_voice_1():
-    # a corpus of thirds and sixths, few fourths: under voice 1's f, voice 2 after B, takes
-    # A, (a sixth below f) over C (a fourth below), where the moves alone tie them
-    verticals = [10, 0, 50, 5, 10, 50, 0]
+    # a corpus of thirds and sixths, few fourths, under a note voice 1 holds: under its f,
+    # voice 2 after B, takes A, (a sixth below f) over C (a fourth below), where the moves
+    # alone tie them
+    verticals = [[10, 0, 50, 5, 10, 50, 0], [1] * 7]
     text = HEAD + "[V:1]f6|\n[V:2]B,2 "
     for kind, ratio in ((None, 1.0), (verticals, 20.0)):
         mask, weigh, chars = fed(text, verticals=kind, no_crossing=True)
-        assert mask.upper_lowest() == 10  # f
+        assert mask.upper_lowest() == (10, False)  # f, struck before voice 2's next note
         p = allowed_ones(mask, chars)
         weigh.reweigh(p, mask)
         a, c = p[chars.index("A")], p[chars.index("C")]
