@@ -78,8 +78,8 @@ TOOL_TIMEOUT_S = 60
 GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
 MAX_ERRORS = 5  # abc2midi messages kept per tune
 # Bump when a tune's record changes, so cached corpus records are computed again.
-RECORD_VERSION = 4  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
-# 4: spelling
+RECORD_VERSION = 5  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
+# 4: spelling; 5: parallels
 MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
                  "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
                  "groove_consistency")
@@ -468,6 +468,33 @@ def vertical_intervals(notes):
     return counts
 
 
+def outer_voice_parallels(notes):
+    """[parallel fifths and octaves, moves] between the outer voices: from one onset of the
+    bass (the last voice's lowest note) to the next, where the bass and the top voice (the
+    highest note of the others sounding then) both move and make the same perfect
+    interval (0 or 7 semitones, modulo 12) at both."""
+    tracks = sorted({track for track, _ in notes})
+    if len(tracks) < 2:
+        return [0, 0]
+    bass = {}
+    for track, note in notes:
+        if track == tracks[-1]:
+            bass[note.time] = min(note.pitch, bass.get(note.time, note.pitch))
+    upper = [n for track, n in notes if track != tracks[-1]]
+    pairs = []
+    for time in sorted(bass):
+        top = [n.pitch for n in upper if n.time <= time < n.time + n.duration]
+        pairs.append((bass[time], max(top)) if top else None)
+    moves = parallels = 0
+    for a, b in zip(pairs, pairs[1:]):
+        if a is None or b is None or a[0] == b[0] or a[1] == b[1]:
+            continue
+        moves += 1
+        interval = (a[1] - a[0]) % 12
+        parallels += interval in (0, 7) and (b[1] - b[0]) % 12 == interval
+    return [parallels, moves]
+
+
 def histograms(notes, tonic, resolution):
     """Counts of the three histograms (pitch classes from the tonic; None without a key)."""
     lengths = [0] * len(NOTE_LENGTHS)
@@ -504,6 +531,7 @@ def tune_record(tune, midi_path, errors, key_method="key"):
     two_or_more, total = sounding_time(notes, step, length)
     bass = last_sonority_bass(notes)
     record.update(midi=True, notes=len(notes), muspy=muspy_metrics(music, key),
+                  parallels=outer_voice_parallels(notes),
                   time_two_or_more=two_or_more, time_total=total,
                   histograms=histograms(notes, key[0] if key else None, music.resolution),
                   tonic_in_bass=None if key is None or bass is None
@@ -626,6 +654,8 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
     spelled = [sum(r.get("spelling", [0, 0, 0])[k] for r in records) for k in range(3)]
     summary["off_key_per_100"], summary["restated_per_100"] = (
         [100.0 * n / spelled[0] for n in spelled[1:]] if spelled[0] else [None, None])
+    parallels = [sum(r.get("parallels", [0, 0])[k] for r in played) for k in range(2)]
+    summary["parallels_per_100"] = 100.0 * parallels[0] / parallels[1] if parallels[1] else None
     vertical = summary["histograms"]["vertical_interval"]
     summary["dissonant_share"] = sum(vertical[i] for i in DISSONANT) if vertical else None
     lengths = [max(b for b, _ in r["voice_bars"].values()) for r in records if r["voice_bars"]]
@@ -743,6 +773,8 @@ def table_rows(sets, ceiling=None):
                                                   for s in values]),
              ("dissonant above the bass (2nds, 4th, tritone, 7ths), share of intervals",
               [_fmt(s.get("dissonant_share")) for s in values]),
+             ("parallel fifths and octaves, outer voices, per 100 moves of both",
+              [_fmt(s.get("parallels_per_100"), 1) for s in values]),
              ("notes off the key signature, per 100 notes",
               [_fmt(s.get("off_key_per_100"), 1) for s in values]),
              ("accidentals that restate the key or the bar, per 100 notes",

@@ -150,6 +150,17 @@ def test_spelling_counts_notes_off_the_key_and_accidentals_that_restate_it():
     assert summary["restated_per_100"] == pytest.approx(10.0)
 
 
+def test_parallel_fifths_and_octaves_are_counted_where_both_outer_voices_move():
+    note = types.SimpleNamespace
+    notes = [(1, note(time=0, duration=4, pitch=67)), (1, note(time=4, duration=4, pitch=69)),
+             (1, note(time=8, duration=8, pitch=72)),
+             (2, note(time=0, duration=4, pitch=60)),   # G over C: a fifth
+             (2, note(time=4, duration=4, pitch=62)),   # A over D: a fifth again: parallel
+             (2, note(time=8, duration=4, pitch=64)),   # c over E: a sixth
+             (2, note(time=12, duration=4, pitch=62))]  # c held over D: voice 1 stays
+    assert mm.outer_voice_parallels(notes) == [1, 2]
+
+
 def test_the_dissonant_intervals_are_seconds_the_fourth_the_tritone_and_sevenths():
     assert [mm.VERTICAL_LABELS[i] for i in mm.DISSONANT] == ["m2", "M2", "4", "tt", "m7",
                                                             "M7"]
