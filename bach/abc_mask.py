@@ -92,7 +92,8 @@ MAX_LEAP = 7
 # tunes (tests/test_abc_mask.py says which not, and why), the held-out pieces among them.
 CORPUS_GRAMMAR = dict(min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200,
                       more_bars_notes=None, end_on_tonic=False, unit_lengths=("1/8", "1/16"),
-                      chord_ties=2, max_leap=None, no_crossing=False, key_spelling=False)
+                      chord_ties=2, max_leap=None, no_crossing=False, key_spelling=False,
+                      on_beat=False)
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
 ACCIDENTALS = ("", "^", "_", "=")  # no double sharp or flat: the corpus writes none
@@ -143,6 +144,22 @@ def fewest_notes(amount):
     if amount < 0 or eighths.denominator != 1 or eighths >= len(_FEWEST):
         return None
     return _FEWEST[int(eighths)]
+
+
+def beat_of(meter):
+    """The beat of a meter such as '12/16', in whole notes: a dotted one in 6/8, 9/8, 12/8
+    and 12/16, else the meter's note (3/4: a quarter)."""
+    count, note = (int(n) for n in meter.split("/"))
+    return Fraction(3 if count in (6, 9, 12) and note >= 8 else 1, note)
+
+
+def fewest_on_beat(start, amount, beat):
+    """The fewest notes of LENGTHS that fill `amount` units from `start` (units into the
+    bar) with none that starts off a beat of `beat` units and sounds over the next beat;
+    None if they cannot."""
+    to_beat = min(amount, -start % beat)
+    first, rest = fewest_notes(to_beat), fewest_notes(amount - to_beat)
+    return None if first is None or rest is None else first + rest
 
 
 def fillable(amount, notes=10 ** 6):
@@ -236,6 +253,9 @@ class _Bar(object):
         self.last_lowest = None  # the lowest pitch of the bar's last note or chord
         self.onsets = []      # voice 1: (start, end, lowest pitch or None) of its notes
         self.tuplet_low = None
+        self.tops = []        # voice 1: (start, end, highest pitch or None) of its notes
+        self.tuplet_high = None
+        self.above_tops = None  # voice 2: voice 1's tops in the same bar
         self.above = None     # voice 2: voice 1's onsets in the same bar
 
 
@@ -245,7 +265,8 @@ class StructureMask(object):
     def __init__(self, alphabet, min_bars=MIN_BARS, max_bars=MAX_BARS, line_bars=LINE_BARS,
                  line_notes=LINE_NOTES, more_bars_notes=MORE_BARS_NOTES, end_on_tonic=True,
                  unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES, max_leap=MAX_LEAP,
-                 no_crossing=True, keys=None, key_spelling=True, altered_degrees=None):
+                 no_crossing=True, keys=None, key_spelling=True, altered_degrees=None,
+                 on_beat=True):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
@@ -254,11 +275,14 @@ class StructureMask(object):
         self.max_leap, self.no_crossing = max_leap, no_crossing
         self.keys = tuple(k for k in HEADER_KEYS if not keys or k in keys) or HEADER_KEYS
         self.key_spelling = key_spelling
+        self.on_beat = on_beat
+        self.beat = None  # in units of L:, once M: and L: are read
         self.altered_degrees = altered_degrees  # {mode: [[degree, alteration], ...]} or None
         self.altered = None  # this tune's mode's, as a set
         self._offered = []  # the note spellings whose first characters are allowed now
         self._spellings_cache = {}  # (window, the bar's accidentals): _note_spellings
         self.bar = None  # the bar being written
+        self._pending = None  # the length of the note being written, if it may end now
         # what a second bar in the line costs: the line's notes drop to more_bars_notes
         self.more_bars_cost = max(0, line_notes - (more_bars_notes or line_notes))
         self.finished = False
@@ -272,7 +296,7 @@ class StructureMask(object):
     def feed(self, char):
         if char not in self._allowed:
             raise NotAllowed("%r where the tune allows %s" % (char, "".join(sorted(self._allowed))))
-        self._offered = []
+        self._offered, self._pending = [], None
         try:
             self._allowed = self._visible(self._grammar.send(char))
         except StopIteration:
@@ -294,11 +318,28 @@ class StructureMask(object):
         starts, whether voice 1 strikes it there too); None in a rest of voice 1's, and
         elsewhere."""
         bar = self.bar
-        low = self._ceiling(bar) if bar is not None and bar.voice == "2" else None
-        if low is None:
+        if bar is None or bar.voice != "2" or not bar.above:
             return None
-        at = self.units - bar.remaining
-        return low, any(start == at for start, _, _ in bar.above)
+        at = self._next_onset(bar)
+        lows = [low for start, end, low in bar.above if start <= at < end and low is not None]
+        return (min(lows), any(start == at for start, _, _ in bar.above)) if lows else None
+
+    def _next_onset(self, bar):
+        """Where the bar's next note starts, in units: after the note being written, if
+        its length may end here (a letter next means it has), else where the bar is."""
+        return self.units - bar.remaining + (self._pending or 0)
+
+    def upper_highest(self, next_note=True):
+        """In voice 2's bars: the highest pitch voice 1 sounds where voice 2's next note
+        starts (None in a rest of voice 1's, and elsewhere): the top of the outer voices.
+        next_note=False: where the note being written started."""
+        bar = self.bar
+        if bar is None or bar.voice != "2" or not bar.above_tops:
+            return None
+        at = self._next_onset(bar) if next_note else self.units - bar.remaining
+        highs = [high for start, end, high in bar.above_tops
+                 if start <= at < end and high is not None]
+        return max(highs) if highs else None
 
     def _offer(self, spellings):
         """The first characters of `spellings`, noted for letters_after."""
@@ -370,9 +411,10 @@ class StructureMask(object):
 
     def header_value(self, field, value):
         if field == "M":
-            self.meter = Fraction(value)
+            self.meter, self.beat_whole = Fraction(value), beat_of(value)
         elif field == "L":
             self.units = self.meter / Fraction(value)
+            self.beat = self.beat_whole / Fraction(value)
         elif field == "K":
             self.key_sig, self.tonic, self.key = key_signature(value), value[0], value
             if self.altered_degrees is not None:
@@ -438,7 +480,7 @@ class StructureMask(object):
     def _leader_line(self):
         """Voice 1's line: [(opening, volta, closing bar line), ...] of its bars; it chooses
         them, within the bar counts and repeat rules."""
-        shape, opening, self.v1_onsets = [], "", []
+        shape, opening, self.v1_onsets, self.v1_tops = [], "", [], []
         # A repeat may open the line unless one is open or a tie goes into the line.
         free = not any(self.ties.values()) and not self.repeat_open
         char = yield (frozenset("|") if free else frozenset()) | self._bar_starts(self.ties["1"])
@@ -472,6 +514,7 @@ class StructureMask(object):
                     char = ("[", char)
             close, char = yield from self._bar(bar, char, len(shape) + 1)
             self.v1_onsets.append(bar.onsets)
+            self.v1_tops.append(bar.tops)
             self.ties["1"], notes_left = bar.out_ties, self._next_bar_notes(bar, len(shape) + 1)
             self.last_v1_lowest = bar.last_lowest
             self.bars += 1
@@ -507,7 +550,7 @@ class StructureMask(object):
                 bool(shape[k + 1][1])  # the next bar opens an ending
             bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
             bar.voice = "2"
-            bar.above = self.v1_onsets[k]
+            bar.above, bar.above_tops = self.v1_onsets[k], self.v1_tops[k]
             self.bar = bar
             if last_in_line and final_line and self.end_on_tonic:
                 bar.cadence = "must"
@@ -780,14 +823,19 @@ class StructureMask(object):
         as a whole, once it closes)."""
         if bar.voice != "1":
             return
-        low = min(pitches) if pitches else None
+        low, high = (min(pitches), max(pitches)) if pitches else (None, None)
         if in_tuplet:
             lows = [x for x in (bar.tuplet_low, low) if x is not None]
+            highs = [x for x in (bar.tuplet_high, high) if x is not None]
             bar.tuplet_low = min(lows) if lows else None
+            bar.tuplet_high = max(highs) if highs else None
             if bar.tuplet_left:
                 return
-            low, bar.tuplet_low = bar.tuplet_low, None
-        bar.onsets.append((self.units - before, self.units - bar.remaining, low))
+            low, high, bar.tuplet_low, bar.tuplet_high = (bar.tuplet_low, bar.tuplet_high,
+                                                          None, None)
+        span = (self.units - before, self.units - bar.remaining)
+        bar.onsets.append(span + (low,))
+        bar.tops.append(span + (high,))
 
     def _voice_window(self, voice):
         last = self.line_pitch.get(voice)
@@ -823,6 +871,8 @@ class StructureMask(object):
                 allowed |= self._follow(after, chord_ties or {})
                 if pitches and chord_ties is None and self._may_tie(after):
                     allowed.add("-")
+            # outside a tuplet, a next note may start where this one ends
+            self._pending = LENGTHS[prefix] if done and not bar.tuplet_left else None
             char = yield frozenset(allowed)
             if char in conts:
                 prefix += char
@@ -848,19 +898,37 @@ class StructureMask(object):
         prefix is itself such a length); must_tie: the length must let a tie go over;
         not_last: it must not end the bar."""
         key = (prefix, must_tie, not_last, bar.remaining, bar.tuplet_left, bar.tuplet_written,
-               bar.final, bar.close, bar.notes_left, bar.cadence)
+               bar.final, bar.close, bar.notes_left, bar.cadence, self.units,
+               self.on_beat and self.beat)
         options = _LENGTH_OPTIONS.get(key)
         if options is None:
-            def usable(value):
+            def usable(value, beats):
                 after = self._after(bar, value)
                 return self._length_fits(bar, value) and (
                     not must_tie or self._may_tie(after)) and not (
-                    not_last and not after.remaining and not after.tuplet_left)
-            conts = frozenset(c for c in _LENGTH_NEXT.get(prefix, ())
-                              if any(usable(v) for v in _LENGTH_SUBTREE[prefix + c]))
-            options = conts, prefix in LENGTHS and usable(LENGTHS[prefix])
+                    not_last and not after.remaining and not after.tuplet_left) and (
+                    not beats or self._keeps_beat(bar, value))
+            # on the beat if the bar can still be finished so, else as it can
+            for beats in ((True, False) if self.on_beat and self.beat else (False,)):
+                conts = frozenset(c for c in _LENGTH_NEXT.get(prefix, ())
+                                  if any(usable(v, beats) for v in _LENGTH_SUBTREE[prefix + c]))
+                options = conts, prefix in LENGTHS and usable(LENGTHS[prefix], beats)
+                if any(options):
+                    break
             _LENGTH_OPTIONS[key] = options
         return options
+
+    def _keeps_beat(self, bar, value):
+        """(on_beat) A note of `value` outside a tuplet starts on a beat or ends by the next
+        one, and the bar's notes left can still fill it so: no syncopation over a beat
+        (a tie across it still can; the corpus writes so in 0.2% to 2% of its notes)."""
+        if bar.tuplet_left:
+            return True
+        start = self.units - bar.remaining
+        if start % self.beat and value > -start % self.beat:
+            return False
+        fewest = fewest_on_beat(start + value, bar.remaining - value, self.beat)
+        return fewest is not None and fewest <= bar.notes_left - 1
 
     def _after(self, bar, value):
         """A copy of the bar's counters after a note of `value`."""

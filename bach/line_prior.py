@@ -36,6 +36,10 @@ VERTICAL_WEIGHT = 2.0
 # chords for 0.41-0.44 of voice 1's and voice 2's events, the training pieces for 0.25 and
 # 0.18 (chosen on seeds 101-112 to bring them near; bach/EXPERIMENTS.md).
 CHORD_WEIGHT = {"1": 0.5, "2": 0.3}
+# What a note of voice 2 weighs that makes parallel fifths or octaves with voice 1 (both
+# move, to the same perfect interval, in letters): Bach writes 6 in the 31 pieces
+# (0.02 chosen on seeds 101-112 over 0.1; bach/EXPERIMENTS.md).
+PARALLEL_WEIGHT = 0.02
 
 
 def line_pitches(tune):
@@ -187,6 +191,7 @@ class LinePrior(object):
         self.close_id = chars.index("]") if "]" in chars else None
         self.open_id = chars.index("[") if "[" in chars else None
         self.chord_weight = {v: w ** strength for v, w in CHORD_WEIGHT.items()}
+        self.log_parallel = strength * np.log(PARALLEL_WEIGHT)
         self.by_last = {}
         self.new_tune()
 
@@ -204,6 +209,7 @@ class LinePrior(object):
         self.recent, self.voice, self.chord, self.note, self.before = "", None, None, None, None
         # per voice: the line's pitch before its latest event and before the one before
         self.refs = {}
+        self.pair_upper = None  # voice 1's top note over voice 2's latest (upper_highest)
 
     def feed(self, char, mask):
         """Note `char`, just fed to `mask` (whose line_pitch then already holds a new note)."""
@@ -215,6 +221,8 @@ class LinePrior(object):
         letter = char in abc_grammar.NOTE_LETTERS and self.voice
         if self.voice and (char == "[" or (letter and self.chord is None)):  # an event starts
             self.refs[self.voice] = (self.refs.get(self.voice, (None, None))[1], self.before)
+            if self.voice == "2" and hasattr(mask, "upper_highest"):
+                self.pair_upper = mask.upper_highest(next_note=False)
         if self.chord is not None:
             if letter:
                 self.chord.append([char, ""])
@@ -232,20 +240,25 @@ class LinePrior(object):
         lines = getattr(mask, "line_pitch", None)
         return lines.get(self.voice) if lines and self.voice else None
 
-    def _letter_weights(self, last, before, leap, above=LOWEST - 1, upper=None):
+    def _letter_weights(self, last, before, leap, above=LOWEST - 1, upper=None,
+                        parallel=None):
         """Each letter's weight: the best of its octaves within `leap` letters of `last`
         (the mask's max_leap; None: any) and above `above` (a chord's notes go up), else of
         all its octaves (the mask may let the line leap further, below voice 1); `upper`:
-        voice 1's lowest note above it, or None."""
-        key = (self.voice, last, before, leap, above, upper)
+        voice 1's lowest note above it, or None; `parallel`: (voice 1's top note, the
+        perfect interval, 0 or 4 in letters modulo 7, that a note other than `last` must
+        not make with it again), or None."""
+        key = (self.voice, last, before, leap, above, upper, parallel)
         weights = self.by_last.get(key)
         if weights is None:
             weights = []
             for reach in self.letter_reach:
                 within = [n for n in reach
                           if n > above and (leap is None or abs(n - last) <= leap)]
-                weights.append(max(self._log_weight(n, last, before, upper)
-                                   for n in within or reach))
+                weights.append(max(self._log_weight(n, last, before, upper) + (
+                    self.log_parallel if parallel is not None and n != last
+                    and (parallel[0] - n) % 7 == parallel[1] else 0.0)
+                    for n in within or reach))
             weights = self.by_last[key] = np.exp(weights)
         return weights
 
@@ -262,16 +275,23 @@ class LinePrior(object):
             return p
         leap = getattr(mask, "max_leap", None)
         upper = mask.upper_lowest() if self.has_verticals and self.voice == "2" else None
+        parallel = None  # voice 1's top moved from a perfect interval over voice 2's last note
+        top = mask.upper_highest() if upper is not None else None
+        if top is not None and self.pair_upper is not None and top != self.pair_upper:
+            parallel = (self.pair_upper - last) % 7
+            parallel = (top, parallel) if parallel in (0, 4) else None
         # the line's pitch before its latest event (the one `last` ends) and before that
         earlier, latest = self.refs.get(self.voice, (None, None))
         if self.chord is None:
             if self.note is not None and self.note[2] is not None:
                 self._weigh_mark(p, self.note[0], self.note[1], latest, earlier)
             self._redistribute(p, self.letter_ids,
-                               self._letter_weights(last, latest, leap, upper=upper))
+                               self._letter_weights(last, latest, leap, upper=upper,
+                                                   parallel=parallel))
         elif self.voice != "1" and not self.chord:
             self._redistribute(p, self.letter_ids,
-                               self._letter_weights(last, earlier, leap, upper=upper))
+                               self._letter_weights(last, earlier, leap, upper=upper,
+                                                   parallel=parallel))
         elif self.voice == "1" and self.chord and self.close_id is not None:
             top = pitch_number(*self.chord[-1])
             ids = np.append(self.letter_ids, self.close_id)

@@ -21,6 +21,7 @@ def mask(**kwargs):
     kwargs.setdefault("chord_ties", 2)  # and chords tie notes as the corpus' do
     kwargs.setdefault("max_leap", None)  # and lines leap as far as they like
     kwargs.setdefault("no_crossing", False)  # and voices cross
+    kwargs.setdefault("on_beat", False)  # and notes sound over beats from anywhere
     return mask_module.StructureMask(ALPHABET, **kwargs)
 
 
@@ -50,7 +51,8 @@ def walk(seed, **kwargs):
 
 def test_random_tunes_it_allows_are_always_finished_and_valid():
     sampler = dict(chord_ties=0, unit_lengths=("1/16",), more_bars_notes=18, max_leap=7,
-                   no_crossing=True)
+                   no_crossing=True, on_beat=True,
+                   altered_degrees={"major": [[4, 1], [7, -1]], "minor": [[7, 1]]})
     for seed in range(24):  # half of them with lines of few notes, tuplets left out
         tune = walk(seed, min_bars=4, max_bars=8, line_notes=32 if seed % 2 else 5,
                     **(sampler if seed % 3 == 0 else {}))  # a third as the sampler's
@@ -227,6 +229,19 @@ def test_a_chromatic_note_is_on_a_degree_the_training_pieces_alter_so():
     assert refused(minor + "^F =F ^c", altered_degrees=altered) == len(minor + "^F =F ^")
 
 
+def test_a_note_off_the_beat_does_not_sound_over_the_next_one():
+    bar = HEADER + "[V:1]"  # 3/4 in eighths: beats of 2
+    assert refused(bar + "G3 A2 B|", on_beat=True) == len(bar) + 4  # A: over beat 3
+    assert refused(bar + "G3 A B2|", on_beat=True) is None
+    assert refused(bar + "G A2-A B2|", on_beat=True) == len(bar + "G A")  # tie it over
+    assert refused(bar + "G A-A2 B2|", on_beat=True) is None
+    compound = HEADER.replace("M:3/4", "M:6/8") + "[V:1]"  # beats of a dotted quarter
+    assert refused(compound + "G2 A4|", on_beat=True) == len(compound) + 4
+    assert refused(compound + "G2 A B3|", on_beat=True) is None
+    assert [float(mask_module.beat_of(m)) for m in ("3/4", "12/16", "2/2", "9/8")] == [
+        0.25, 0.1875, 0.5, 0.375]
+
+
 def test_the_letters_an_accidental_leads_to_are_known_before_it_is_written():
     m = mask()
     for char in HEADER[:-5]:  # up to K:
@@ -237,6 +252,22 @@ def test_the_letters_an_accidental_leads_to_are_known_before_it_is_written():
     assert m.letters_after("^") == frozenset("ABCDEGabcdeg")  # all but F
     assert m.letters_after("=") == frozenset("Ff")
     assert m.upper_lowest() is None  # voice 1 has nothing above it
+
+
+def test_voice_2_knows_what_voice_1_sounds_where_its_next_note_would_start():
+    m = mask()
+    for char in HEADER + "[V:1]c[df]e2 z2|\n[V:2]C":
+        m.feed(char)
+    # C's length is not written: a letter next would make it an eighth, so the next note
+    # starts under [df] (lowest d, top f), struck there too
+    assert m.upper_lowest() == (8, True) and m.upper_highest() == 10
+    assert m.upper_highest(next_note=False) == 7  # c, over C itself
+    for char in "3":  # C3: the next note starts under e, struck before
+        m.feed(char)
+    assert m.upper_lowest() == (9, False)
+    for char in " D2":  # under voice 1's rest
+        m.feed(char)
+    assert m.upper_lowest() is None and m.upper_highest() is None
 
 
 def test_every_bar_is_as_long_as_the_meter():

@@ -198,3 +198,21 @@ def test_a_chord_weighs_less_against_a_note_in_voice_2_than_in_voice_1():
     p = allowed_ones(mask, chars)
     weigh.reweigh(p, mask)
     assert p[chars.index("[")] == 1.0  # strength 0: the model's own
+
+
+def test_voice_2_shuns_parallel_octaves_and_fifths_with_voice_1():
+    # C under c is an octave; voice 1 moves to d: D under it would be a parallel octave,
+    # B, (a third below d) is not; both are a step from C
+    text = HEAD + "[V:1]c2 d2 e2|\n[V:2]C2 "
+    flat = [[1] * 7, [1] * 7]  # no interval preferred, so only the parallel counts
+    mask, weigh, chars = fed(text, verticals=flat, no_crossing=True)
+    assert mask.upper_lowest() == (8, True)
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)
+    d, b = p[chars.index("D")], p[chars.index("B")]
+    assert np.isclose(d, line_prior.PARALLEL_WEIGHT * b)
+    # voice 1 holding c over the next note: no parallel, C to D as C to B
+    mask, weigh, chars = fed(HEAD + "[V:1]c6|\n[V:2]C2 ", verticals=flat, no_crossing=True)
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)
+    assert np.isclose(p[chars.index("D")], p[chars.index("B")])
