@@ -51,7 +51,7 @@ MORE_BARS_NOTES = 18
 MAX_TEXT = 40                # characters of a T: or C: value
 TEXT_MARKS = " .,'-"         # and letters and digits: no music in a title
 DIGITS = "0123456789"
-HEADER = (  # (field, required, values: "number", "text" or the values allowed)
+HEADER = (  # (field, required, values: "number", "text", "keys" or the values allowed)
     ("X", True, "number"), ("T", False, "text"), ("C", False, "text"),
     ("M", True, ("2/2", "3/2", "2/4", "3/4", "4/4", "3/8", "6/8", "9/8", "12/8", "12/16")),
     ("L", True, ("1/8", "1/16")),
@@ -93,7 +93,7 @@ MAX_LEAP = 7
 CORPUS_GRAMMAR = dict(min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200,
                       more_bars_notes=None, end_on_tonic=False, unit_lengths=("1/8", "1/16"),
                       chord_ties=2, max_leap=None, no_crossing=False, key_spelling=False,
-                      on_beat=False)
+                      on_beat=False, keys=None)
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
 ACCIDENTALS = ("", "^", "_", "=")  # no double sharp or flat: the corpus writes none
@@ -154,12 +154,18 @@ def beat_of(meter):
 
 
 def fewest_on_beat(start, amount, beat):
-    """The fewest notes of LENGTHS that fill `amount` units from `start` (units into the
-    bar) with none that starts off a beat of `beat` units and sounds over the next beat;
-    None if they cannot."""
+    """At least how many notes of LENGTHS fill `amount` units from `start` (units into
+    the bar) with none that starts off a beat of `beat` units and sounds over the next beat
+    (a lower bound: after the first beat the notes are counted as if free); None if they
+    cannot."""
     to_beat = min(amount, -start % beat)
     first, rest = fewest_notes(to_beat), fewest_notes(amount - to_beat)
     return None if first is None or rest is None else first + rest
+
+
+def _sounding_at(spans, at):
+    """The pitches of `spans` [(start, end, pitch or None)] sounding at `at`."""
+    return [pitch for start, end, pitch in spans if start <= at < end and pitch is not None]
 
 
 def fillable(amount, notes=10 ** 6):
@@ -321,8 +327,13 @@ class StructureMask(object):
         if bar is None or bar.voice != "2" or not bar.above:
             return None
         at = self._next_onset(bar)
-        lows = [low for start, end, low in bar.above if start <= at < end and low is not None]
+        lows = _sounding_at(bar.above, at)
         return (min(lows), any(start == at for start, _, _ in bar.above)) if lows else None
+
+    def may_open_ending(self):
+        """May a `[` open an ending `[1`/`[2` here, between bars (else it opens a chord or
+        a voice)?"""
+        return (self.bar is None or not self.bar.remaining) and bool(self._volta_digits())
 
     def _next_onset(self, bar):
         """Where the bar's next note starts, in units: after the note being written, if
@@ -337,8 +348,7 @@ class StructureMask(object):
         if bar is None or bar.voice != "2" or not bar.above_tops:
             return None
         at = self._next_onset(bar) if next_note else self.units - bar.remaining
-        highs = [high for start, end, high in bar.above_tops
-                 if start <= at < end and high is not None]
+        highs = _sounding_at(bar.above_tops, at)
         return max(highs) if highs else None
 
     def _offer(self, spellings):
@@ -814,8 +824,7 @@ class StructureMask(object):
         """Voice 2: the lowest pitch voice 1 sounds where its next note starts, or None."""
         if not bar.above:
             return None
-        at = self.units - bar.remaining
-        lows = [low for start, end, low in bar.above if start <= at < end and low is not None]
+        lows = _sounding_at(bar.above, self.units - bar.remaining)
         return min(lows) if lows else None
 
     def _record_onset(self, bar, before, in_tuplet, pitches):

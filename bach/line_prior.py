@@ -109,7 +109,9 @@ def vertical_counts(tunes):
     second, ... 6 a seventh, modulo the octave) from voice 2's line note at each of its
     onsets up to the lowest note voice 1 sounds then, as the mask's upper_lowest sees it;
     the first list where voice 1 holds a note struck before, the second where it strikes
-    one with voice 2 (a passing note moves under a held one)."""
+    one with voice 2 (a passing note moves under a held one). A tuplet's notes count
+    where each falls (the mask reads a tuplet of voice 1 as one span, struck at its
+    start)."""
     counts = [[0] * 7, [0] * 7]
     for tune in tunes:
         upper = []  # voice 1's bars waiting for voice 2's
@@ -123,8 +125,8 @@ def vertical_counts(tunes):
                     sounding = [(p, a == start) for a, b, p in above
                                 if a <= start < b and p is not None]
                     if low is not None and sounding:
-                        upper, together = min(sounding)
-                        counts[together][(upper - low) % 7] += 1
+                        lowest, together = min(sounding)
+                        counts[together][(lowest - low) % 7] += 1
     return counts
 
 
@@ -221,8 +223,8 @@ class LinePrior(object):
         letter = char in abc_grammar.NOTE_LETTERS and self.voice
         if self.voice and (char == "[" or (letter and self.chord is None)):  # an event starts
             self.refs[self.voice] = (self.refs.get(self.voice, (None, None))[1], self.before)
-            if self.voice == "2" and hasattr(mask, "upper_highest"):
-                self.pair_upper = mask.upper_highest(next_note=False)
+        if self.voice == "2" and letter and not self.chord and hasattr(mask, "upper_highest"):
+            self.pair_upper = mask.upper_highest(next_note=False)  # a note's or chord's first
         if self.chord is not None:
             if letter:
                 self.chord.append([char, ""])
@@ -267,9 +269,12 @@ class LinePrior(object):
         in place: the note letters redistributed among themselves (in voice 2's chords, the
         first note, the lowest; in voice 1's, each note after the first against closing
         the chord with the highest so far), an octave mark against the note staying, and
-        a chord's `[` against a note by CHORD_WEIGHT."""
+        a chord's `[` against a note by CHORD_WEIGHT (not where it may open an ending).
+        Models trained before the verticals get neither the vertical nor the parallel
+        term."""
         last = self._last(mask)
-        if self.chord is None and self.open_id is not None and p[self.letter_ids].sum() > 0:
+        if self.chord is None and self.open_id is not None and p[self.letter_ids].sum() > 0 \
+                and not getattr(mask, "may_open_ending", lambda: False)():
             p[self.open_id] *= self.chord_weight.get(self.voice, 1.0)  # a chord or a note
         if self.voice not in self.log_register or last is None:
             return p

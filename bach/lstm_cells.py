@@ -46,11 +46,13 @@ class BlockLSTMCell(tf.nn.rnn_cell.BasicLSTMCell):
 
 
 def fused_groups():
-    """How many row groups run_fused splits a batch into: one per core (at most 8). One
+    """How many row groups run_fused splits a batch into: one per core this process may
+    use (at most 8). One
     BlockLSTM op keeps about one core busy (its matmuls are too small to split well), and
     independent ops run side by side: on 2 cores, 2 groups take the block cell from 1.09 to
     1.81 times the basic cell's speed on TF 2.21 (bach/EXPERIMENTS.md, "The fused cell")."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return max(1, min(len(usable) if usable else os.cpu_count() or 1, 8))
 
 
 def _fused_layer(x, c, h, cell):

@@ -657,7 +657,8 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
     parallels = [sum(r.get("parallels", [0, 0])[k] for r in played) for k in range(2)]
     summary["parallels_per_100"] = 100.0 * parallels[0] / parallels[1] if parallels[1] else None
     vertical = summary["histograms"]["vertical_interval"]
-    summary["dissonant_share"] = sum(vertical[i] for i in DISSONANT) if vertical else None
+    summary["dissonant_share"] = (sum(vertical[i] for i in DISSONANT)
+                                  if sum(counts["vertical_interval"]) else None)
     lengths = [max(b for b, _ in r["voice_bars"].values()) for r in records if r["voice_bars"]]
     low, high = length_range
     summary["bars"] = {

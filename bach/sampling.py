@@ -64,10 +64,7 @@ class StructuredSampler(object):
         if line_prior is not None and line_prior[1] > 0:
             from line_prior import LinePrior
             self.prior = LinePrior(line_prior[0], line_prior[1], list(chars))
-        self.chars, self.vocab = list(chars), {c: i for i, c in enumerate(chars)}
-        self.ids = {c: np.array([i], np.int32) for c, i in self.vocab.items()}
-        self.accidental_ids = [(c, self.vocab[c]) for c in abc_mask.ACCIDENTAL_STARTS
-                               if c in self.vocab]
+        self._index(chars)
         # the keys the model was trained in and the degrees its pieces alter (train.py
         # stores them); else any the mask knows
         self.grammar = {"keys": getattr(model.args, "trained_keys", None),
@@ -78,6 +75,13 @@ class StructuredSampler(object):
                              "no %s" % " ".join(repr(c) for c in missing))
         self.step = self._build_step(model, sess)
         self.zero = np.zeros((1, 2 * model.args.num_layers * model.args.rnn_size), np.float32)
+
+    def _index(self, chars):
+        """The vocabulary's lookups: chars, vocab, the ids fed to the step, the accidentals'."""
+        self.chars, self.vocab = list(chars), {c: i for i, c in enumerate(chars)}
+        self.ids = {c: np.array([i], np.int32) for c, i in self.vocab.items()}
+        self.accidental_ids = [(c, self.vocab[c]) for c in self.abc_mask.ACCIDENTAL_STARTS
+                               if c in self.vocab]
         self.masks = {}
 
     @staticmethod
@@ -178,6 +182,8 @@ class StructuredSampler(object):
                                      self.mask_of(letters)))
         if self.prior:
             self.prior.reweigh(p, mask)
+        if not p.sum() > 0:  # the step ahead left nothing: any allowed character
+            p += self.mask_of(mask.allowed())
         return p
 
     def score(self, tunes, grammar):

@@ -254,6 +254,16 @@ def test_the_letters_an_accidental_leads_to_are_known_before_it_is_written():
     assert m.upper_lowest() is None  # voice 1 has nothing above it
 
 
+def test_a_bracket_may_open_an_ending_only_between_bars_of_an_open_repeat():
+    m = mask()
+    for char in HEADER + "[V:1]|:G2":
+        m.feed(char)
+    assert not m.may_open_ending()  # in the bar: a [ opens a chord
+    for char in " B2 d2|":
+        m.feed(char)
+    assert m.may_open_ending() and "[" in m.allowed()  # after it: [1 may come
+
+
 def test_voice_2_knows_what_voice_1_sounds_where_its_next_note_would_start():
     m = mask()
     for char in HEADER + "[V:1]c[df]e2 z2|\n[V:2]C":

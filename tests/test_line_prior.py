@@ -216,3 +216,14 @@ def test_voice_2_shuns_parallel_octaves_and_fifths_with_voice_1():
     p = allowed_ones(mask, chars)
     weigh.reweigh(p, mask)
     assert np.isclose(p[chars.index("D")], p[chars.index("B")])
+
+
+def test_a_chord_of_voice_2_shuns_parallels_too_and_voice_2_lines_may_follow_each_other():
+    flat = [[1] * 7, [1] * 7]
+    mask, weigh, chars = fed(HEAD + "[V:1]c2 d2 e2|\n[V:2]C2 [", verticals=flat,
+                             no_crossing=True)
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)  # the chord's first, lowest note: D would be a parallel octave
+    assert np.isclose(p[chars.index("D")], line_prior.PARALLEL_WEIGHT * p[chars.index("B")])
+    two = HEAD + "[V:1]c6|\n[V:2]C6|\n[V:2]E6|\n"  # each under voice 1's c
+    assert line_prior.vertical_counts([two]) == [[0] * 7, [1, 0, 0, 0, 0, 1, 0]]

@@ -1,4 +1,6 @@
 """bach/sampling.py's structured sampler: how it weighs an accidental before writing it."""
+import types
+
 import numpy as np
 
 from conftest import load_script
@@ -15,10 +17,8 @@ def sampler_after(next_letters):
     `next_letters[accidental]` ({letter: probability}) and nothing else."""
     chars = list(ALPHABET)
     sampler = sampling.StructuredSampler.__new__(sampling.StructuredSampler)
-    sampler.chars, sampler.vocab = chars, {c: i for i, c in enumerate(chars)}
-    sampler.ids = {c: np.array([i], np.int32) for c, i in sampler.vocab.items()}
-    sampler.accidental_ids = [(c, sampler.vocab[c]) for c in "^_="]
-    sampler.prior, sampler.masks = None, {}
+    sampler.abc_mask, sampler.prior = mask_module, None
+    sampler._index(chars)
 
     def step(char_id, state, temperature):
         probs = np.zeros(len(chars))
@@ -55,3 +55,14 @@ def test_an_accidental_the_model_hardly_gives_is_left_as_it_is():
     p[chars.index("^")] = 1e-6  # under LOOKAHEAD_SHARE of the allowed characters' mass
     sampler._weigh(p, mask, None, 1.0)
     assert p[chars.index("^")] == 1e-6
+
+
+def test_when_the_step_ahead_leaves_nothing_any_allowed_character_may_come():
+    # only ^ is allowed and the model, after it, writes F, which the mask refuses there
+    sampler, chars = sampler_after({"^": {"F": 1.0}})
+    mask = types.SimpleNamespace(allowed=lambda: frozenset("^"),
+                                 letters_after=lambda accidental: frozenset("c"))
+    p = np.zeros(len(chars))
+    p[chars.index("^")] = 1.0
+    sampler._weigh(p, mask, None, 1.0)
+    assert p[chars.index("^")] == 1.0 and p.sum() == 1.0
