@@ -333,7 +333,7 @@ class StructureMask(object):
     def may_open_ending(self):
         """May a `[` open an ending `[1`/`[2` here, between bars (else it opens a chord or
         a voice)?"""
-        return (self.bar is None or not self.bar.remaining) and bool(self._volta_digits())
+        return self.bar is not None and not self.bar.remaining and bool(self._volta_digits())
 
     def _next_onset(self, bar):
         """Where the bar's next note starts, in units: after the note being written, if

@@ -227,3 +227,14 @@ def test_a_chord_of_voice_2_shuns_parallels_too_and_voice_2_lines_may_follow_eac
     assert np.isclose(p[chars.index("D")], line_prior.PARALLEL_WEIGHT * p[chars.index("B")])
     two = HEAD + "[V:1]c6|\n[V:2]C6|\n[V:2]E6|\n"  # each under voice 1's c
     assert line_prior.vertical_counts([two]) == [[0] * 7, [1, 0, 0, 0, 0, 1, 0]]
+
+
+def test_the_prior_weighs_every_step_of_a_tune_from_its_header_on():
+    weigh, chars = prior(verticals=[[1] * 7, [1] * 7])
+    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",))
+    for char in HEAD + "[V:1]|:G2 B2 d2|[1 c6:|\n[V:2]|:G,6|[1 A,6:|\n":
+        p = allowed_ones(mask, chars)
+        weigh.reweigh(p, mask)
+        assert p[chars.index(char)] > 0 and np.isfinite(p).all()
+        mask.feed(char)
+        weigh.feed(char, mask)
