@@ -34,7 +34,8 @@ VOICES = ("1", "2")
 VERTICAL_WEIGHT = 2.0
 # What a chord's `[` weighs against a single note, per voice: the structured sampler wrote
 # chords for 0.41-0.44 of voice 1's and voice 2's events, the training pieces for 0.25 and
-# 0.18 (chosen on seeds 101-112 to bring them near; bach/EXPERIMENTS.md).
+# 0.18 (counted by a script outside the repo; chosen on seeds 101-112 to bring them near,
+# bach/EXPERIMENTS.md).
 CHORD_WEIGHT = {"1": 0.5, "2": 0.3}
 # What a note of voice 2 weighs that makes parallel fifths or octaves with voice 1's top
 # (both move, to the same perfect interval, in letters): the corpus has 0.4 in 100 such
@@ -51,12 +52,8 @@ def line_pitches(tune):
         voice = abc_grammar.line_voice(line) or "1"
         pick = max if voice == "1" else min
         for music, _ in abc_grammar.line_bars(line):
-            try:
-                events = abc_grammar.parse_bar(music)
-            except abc_grammar.AbcSyntaxError:
-                continue
             lines.setdefault(voice, []).extend(
-                (pick(e.accidentals), bool(e.tied)) for e in events if e.accidentals)
+                (pick(e.accidentals), bool(e.tied)) for e in bar_events(music) if e.accidentals)
     return lines
 
 
@@ -90,15 +87,19 @@ def register_counts(tunes):
     return counts
 
 
+def bar_events(music):
+    """abc_grammar.parse_bar's events of a bar, or [] if it cannot be read."""
+    try:
+        return abc_grammar.parse_bar(music)
+    except abc_grammar.AbcSyntaxError:
+        return []
+
+
 def bar_onsets(music):
     """[(start, end, lowest pitch or None for a rest)] of a bar's events, in units of L:
     (tuplets as written, each note at its place), or [] if the bar cannot be read."""
-    try:
-        events = abc_grammar.parse_bar(music)
-    except abc_grammar.AbcSyntaxError:
-        return []
     onsets, at = [], 0
-    for e in events:
+    for e in bar_events(music):
         onsets.append((at, at + e.duration, min(e.accidentals) if e.accidentals else None))
         at += e.duration
     return onsets

@@ -448,23 +448,30 @@ def voice_lines(notes):
             for track in sorted(onsets)]
 
 
+def bass_sonorities(notes):
+    """[(time, bass, [pitches of the other voices sounding then])] at each onset of the
+    bass (the last voice's lowest note there), in time order; [] with fewer than two
+    voices."""
+    tracks = sorted({track for track, _ in notes})
+    if len(tracks) < 2:
+        return []
+    bass = {}
+    for track, note in notes:
+        if track == tracks[-1]:
+            bass[note.time] = min(note.pitch, bass.get(note.time, note.pitch))
+    upper = [n for track, n in notes if track != tracks[-1]]
+    return [(time, bass[time], [n.pitch for n in upper
+                                if n.time <= time < n.time + n.duration])
+            for time in sorted(bass)]
+
+
 def vertical_intervals(notes):
     """Counts of the intervals (semitones, modulo 12) from the bass (the last voice's lowest
     note at each of its onsets) up to every note of the other voices sounding then."""
     counts = [0] * 12
-    tracks = sorted({track for track, _ in notes})
-    if len(tracks) < 2:
-        return counts
-    bass = collections.defaultdict(list)
-    for track, note in notes:
-        if track == tracks[-1]:
-            bass[note.time].append(note.pitch)
-    upper = [n for track, n in notes if track != tracks[-1]]
-    for time, pitches in bass.items():
-        low = min(pitches)
-        for note in upper:
-            if note.time <= time < note.time + note.duration:
-                counts[(note.pitch - low) % 12] += 1
+    for _, low, upper in bass_sonorities(notes):
+        for pitch in upper:
+            counts[(pitch - low) % 12] += 1
     return counts
 
 
@@ -473,18 +480,7 @@ def outer_voice_parallels(notes):
     bass (the last voice's lowest note) to the next, where the bass and the top voice (the
     highest note of the others sounding then) both move and make the same perfect
     interval (0 or 7 semitones, modulo 12) at both."""
-    tracks = sorted({track for track, _ in notes})
-    if len(tracks) < 2:
-        return [0, 0]
-    bass = {}
-    for track, note in notes:
-        if track == tracks[-1]:
-            bass[note.time] = min(note.pitch, bass.get(note.time, note.pitch))
-    upper = [n for track, n in notes if track != tracks[-1]]
-    pairs = []
-    for time in sorted(bass):
-        top = [n.pitch for n in upper if n.time <= time < n.time + n.duration]
-        pairs.append((bass[time], max(top)) if top else None)
+    pairs = [(low, max(upper)) if upper else None for _, low, upper in bass_sonorities(notes)]
     moves = parallels = 0
     for a, b in zip(pairs, pairs[1:]):
         if a is None or b is None or a[0] == b[0] or a[1] == b[1]:

@@ -198,8 +198,7 @@ class StructuredSampler(object):
             for prev, char in zip(tune, tune[1:]):
                 if mask.finished or char not in mask.allowed():
                     break
-                probs, state = self.step(np.array([self.vocab[prev]], np.int32), state,
-                                         np.float32(1.0))
+                probs, state = self.step(self.ids[prev], state, np.float32(1.0))
                 p = self._weigh(probs * self.mask_of(mask.allowed()), mask, state,
                                 np.float32(1.0))
                 bits -= np.log2(max(p[self.vocab[char]] / p.sum(), TINY))
