@@ -78,8 +78,8 @@ TOOL_TIMEOUT_S = 60
 GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
 MAX_ERRORS = 5  # abc2midi messages kept per tune
 # Bump when a tune's record changes, so cached corpus records are computed again.
-RECORD_VERSION = 5  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
-# 4: spelling; 5: parallels
+RECORD_VERSION = 6  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
+# 4: spelling; 5: parallels; 6: meter, chords, the first sonority
 MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
                  "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
                  "groove_consistency")
@@ -166,6 +166,24 @@ def voice_bars(tune):
                 count[1] += 1 if rest else 0
             if closing is None:
                 open_rest[voice] = rest
+    return counts
+
+
+def chord_counts(tune):
+    """{voice: [chords, notes and chords, chords holding a second]} of a tune's music
+    lines (a line without `[V:n]` is voice "1"; bars that cannot be read are left out)."""
+    counts = collections.OrderedDict()
+    for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
+        count = counts.setdefault(abc_grammar.line_voice(line) or "1", [0, 0, 0])
+        for music, _ in abc_grammar.line_bars(line):
+            try:
+                events = [e for e in abc_grammar.parse_bar(music) if e.accidentals]
+            except abc_grammar.AbcSyntaxError:
+                continue
+            chords = [sorted(e.accidentals) for e in events if len(e.accidentals) > 1]
+            count[0] += len(chords)
+            count[1] += len(events)
+            count[2] += sum(1 for c in chords if any(b - a < 2 for a, b in zip(c, c[1:])))
     return counts
 
 
@@ -429,12 +447,13 @@ def sounding_time(notes, step, length):
     return sum(1 for pitches in sounding if len(pitches) >= 2), end
 
 
-def last_sonority_bass(notes):
-    """The lowest pitch sounding at the last onset (None without notes)."""
+def last_sonority_bass(notes, first=False):
+    """The lowest pitch sounding at the last onset (`first`: the first; None without
+    notes)."""
     if not notes:
         return None
-    last = max(n.time for _, n in notes)
-    return min(n.pitch for _, n in notes if n.time <= last < n.time + n.duration)
+    at = (min if first else max)(n.time for _, n in notes)
+    return min(n.pitch for _, n in notes if n.time <= at < n.time + n.duration)
 
 
 def voice_lines(notes):
@@ -513,8 +532,9 @@ def tune_record(tune, midi_path, errors, key_method="key"):
     """Everything the set figures need from one tune, JSON-ready (see analyse_tunes)."""
     key = tune_key(tune)
     fields = abc_grammar.header_fields(tune)
-    record = {"title": fields.get("T"), "key": fields.get("K"),
+    record = {"title": fields.get("T"), "key": fields.get("K"), "meter": fields.get("M"),
               "voice_bars": voice_bars(tune), "spelling": spelling_counts(tune),
+              "chords": chord_counts(tune),
               "abc2midi_errors": errors, "midi": False}
     if midi_path is None:
         return record
@@ -525,13 +545,15 @@ def tune_record(tune, midi_path, errors, key_method="key"):
         return record
     notes = all_notes(music)
     two_or_more, total = sounding_time(notes, step, length)
-    bass = last_sonority_bass(notes)
+    bass, first_bass = last_sonority_bass(notes), last_sonority_bass(notes, first=True)
     record.update(midi=True, notes=len(notes), muspy=muspy_metrics(music, key),
                   parallels=outer_voice_parallels(notes),
                   time_two_or_more=two_or_more, time_total=total,
                   histograms=histograms(notes, key[0] if key else None, music.resolution),
                   tonic_in_bass=None if key is None or bass is None
-                  else bass % 12 == key[0])
+                  else bass % 12 == key[0],
+                  tonic_in_bass_at_start=None if key is None or first_bass is None
+                  else first_bass % 12 == key[0])
     if key_method:
         record.update(key_agreement(key, estimate_key(midi_path, key_method)))
     return record
@@ -637,7 +659,9 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
     summary["two_or_more_share"] = (sum(r["time_two_or_more"] for r in played) / float(total)
                                     if total else None)
     summary.update(rest_bar_shares(records))
-    for key, field in (("tonic_in_bass", "tonic_in_bass"), ("key_agreement", "key_agrees"),
+    for key, field in (("tonic_in_bass", "tonic_in_bass"),
+                       ("tonic_in_bass_at_start", "tonic_in_bass_at_start"),
+                       ("key_agreement", "key_agrees"),
                        ("key_signature_agreement", "key_signature_agrees")):
         share, yes, known = _share([r.get(field) for r in played])
         summary[key], summary[key + "_count"] = share, [yes, known]
@@ -655,6 +679,7 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
     vertical = summary["histograms"]["vertical_interval"]
     summary["dissonant_share"] = (sum(vertical[i] for i in DISSONANT)
                                   if sum(counts["vertical_interval"]) else None)
+    summary.update(chord_and_meter_shares(records))
     lengths = [max(b for b, _ in r["voice_bars"].values()) for r in records if r["voice_bars"]]
     low, high = length_range
     summary["bars"] = {
@@ -664,7 +689,29 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
                          if lengths else None)}
     summary["overlap"] = None if reference is None else {
         name: overlap(counts[name], reference["histogram_counts"][name]) for name in HISTOGRAMS}
+    summary["meter_overlap"] = None
+    if reference is not None:
+        meters = sorted(set(summary["meters"]) | set(reference["meters"]))
+        summary["meter_overlap"] = overlap([summary["meters"].get(m, 0) for m in meters],
+                                           [reference["meters"].get(m, 0) for m in meters])
     return summary
+
+
+def chord_and_meter_shares(records):
+    """{chord_share: {voice: chords as a share of its notes and chords},
+    chord_second_share: the share of all chords holding a second, meters: {M: value:
+    tunes}} of a set's records."""
+    chords, meters = collections.OrderedDict(), collections.Counter()
+    for record in records:
+        for voice, counts in record.get("chords", {}).items():
+            chords[voice] = [a + b for a, b in zip(chords.get(voice, [0, 0, 0]), counts)]
+        if record.get("meter"):
+            meters[record["meter"]] += 1
+    total = [sum(c[k] for c in chords.values()) for k in range(3)]
+    return {"chord_share": collections.OrderedDict(
+        (v, c / float(n) if n else None) for v, (c, n, _) in chords.items()),
+        "chord_second_share": total[2] / float(total[0]) if total[0] else None,
+        "meters": dict(meters)}
 
 
 def rest_bar_shares(records):
@@ -752,8 +799,16 @@ def table_rows(sets, ceiling=None):
                                                for s in values]) for v in voices]
     rows.append(("rest-only bars, all voices", [_fmt(s["rest_bar_share_all"], 3)
                                                 for s in values]))
-    rows += [("last sonority has the tonic in the bass",
+    rows += [("chords, share of voice %s's notes and chords" % v,
+              [_fmt(s.get("chord_share", {}).get(v)) for s in values]) for v in voices]
+    rows.append(("chords holding a second (or a unison), share of chords",
+                 [_fmt(s.get("chord_second_share")) for s in values]))
+    rows += [("first sonority has the tonic in the bass",
+              [_count(s, "tonic_in_bass_at_start") for s in values]),
+             ("last sonority has the tonic in the bass",
               [_count(s, "tonic_in_bass") for s in values]),
+             ("meters: overlap of the tunes' shares with the corpus's",
+              [_fmt(s.get("meter_overlap")) for s in values]),
              ("music21 key estimate = K: field", [_count(s, "key_agreement") for s in values]),
              ("music21 key estimate, same key signature",
               [_count(s, "key_signature_agreement") for s in values])]

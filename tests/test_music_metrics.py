@@ -208,6 +208,22 @@ def test_a_tune_ending_on_a_G_octave_has_the_tonic_in_the_bass_one_ending_on_D_n
 
 
 @needs_tools
+def test_the_first_sonority_is_read_as_the_last_one_rests_left_out():
+    # tune 1 opens on d over G, ; tune 2 on voice 1's G alone (voice 2 rests), in G minor
+    assert [r["tonic_in_bass_at_start"] for r in records()] == [True, True]
+    assert [r["meter"] for r in records()] == ["4/4", "2/4"]
+
+
+def test_chords_are_counted_per_voice_among_its_notes_and_chords_not_its_rests():
+    tune = ("X:1\nM:3/4\nL:1/8\nK:G\n[V:1][GB]2 z2 d2|[ce]2 [def]2 g2|\n"
+            "[V:2]G,4 z2|[C,E,]6|\n")
+    assert mm.chord_counts(tune) == {"1": [3, 5, 1], "2": [1, 2, 0]}  # [def] holds seconds
+    shares = mm.chord_and_meter_shares([{"chords": mm.chord_counts(tune), "meter": "3/4"}])
+    assert shares == {"chord_share": {"1": 0.6, "2": 0.5}, "chord_second_share": 0.25,
+                      "meters": {"3/4": 1}}
+
+
+@needs_tools
 def test_histograms_count_degrees_from_the_tonic_lengths_and_intervals_along_each_voice():
     hist = records()[0]["histograms"]
     # d B c A g over G, D, G, in G: degrees 5 3 4 2 1 and 1 5 1.
@@ -260,6 +276,8 @@ def test_a_set_against_itself_overlaps_fully_and_outputs_are_written(tmp_path):
     assert report["sets"]["model"]["overlap"] == {name: pytest.approx(1.0)
                                                   for name in mm.HISTOGRAMS}
     assert report["sets"]["chapter sampler"]["overlap"]["pitch_class"] < 1.0
+    assert report["sets"]["model"]["meter_overlap"] == pytest.approx(1.0)
+    assert report["sets"]["chapter sampler"]["meter_overlap"] == pytest.approx(0.5)
     assert report["ceiling"]["splits"] == 2
 
     json_path, md_path, png_path = (str(tmp_path / n) for n in ("r.json", "r.md", "h.png"))
@@ -272,6 +290,8 @@ def test_a_set_against_itself_overlaps_fully_and_outputs_are_written(tmp_path):
         lines = f.read().splitlines()
     assert lines[0] == "| metric | corpus | model | chapter sampler |"
     assert "| last sonority has the tonic in the bass | 1/2 | 1/2 | 1/1 |" in lines
+    assert "| first sonority has the tonic in the bass | 2/2 | 2/2 | 1/1 |" in lines
+    assert "| chords, share of voice 1's notes and chords | 0.00 | 0.00 | 0.00 |" in lines
     mm.plot_histograms(report["sets"], png_path)
     with open(png_path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
