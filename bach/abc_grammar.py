@@ -451,6 +451,21 @@ def key_values(text):
     return sorted(set(_K_LINE.findall(text)))
 
 
+# The header fields whose values the structured sampler draws in the training pieces'
+# proportions (abc_mask.StructureMask header_counts): the model mixes M: up with L:.
+COUNTED_FIELDS = ("M", "K")
+
+
+def header_counts(text, fields=COUNTED_FIELDS):
+    """{field: {value: the number of tunes of `text` whose header gives it}} for `fields`."""
+    counts = {field: {} for field in fields}
+    for tune in split_tunes(text):
+        for field, value in header_fields(tune["text"]).items():
+            if field in counts:
+                counts[field][value] = counts[field].get(value, 0) + 1
+    return counts
+
+
 def key_mode(key):
     """'minor' for a K: value such as Gm, else 'major'."""
     return "minor" if key.strip().endswith("m") else "major"

@@ -93,7 +93,7 @@ MAX_LEAP = 7
 CORPUS_GRAMMAR = dict(min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200,
                       more_bars_notes=None, end_on_tonic=False, unit_lengths=("1/8", "1/16"),
                       chord_ties=2, max_leap=None, no_crossing=False, key_spelling=False,
-                      on_beat=False, keys=None)
+                      on_beat=False, keys=None, header_counts=None, )
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
 ACCIDENTALS = ("", "^", "_", "=")  # no double sharp or flat: the corpus writes none
@@ -272,7 +272,7 @@ class StructureMask(object):
                  line_notes=LINE_NOTES, more_bars_notes=MORE_BARS_NOTES, end_on_tonic=True,
                  unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES, max_leap=MAX_LEAP,
                  no_crossing=True, keys=None, key_spelling=True, altered_degrees=None,
-                 on_beat=True):
+                 on_beat=True, header_counts=None):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
@@ -280,6 +280,10 @@ class StructureMask(object):
         self.unit_lengths, self.chord_ties = unit_lengths, chord_ties
         self.max_leap, self.no_crossing = max_leap, no_crossing
         self.keys = tuple(k for k in HEADER_KEYS if not keys or k in keys) or HEADER_KEYS
+        # {field: {value: training tunes}}: those fields take only the values counted, drawn
+        # by header_shares (abc_grammar.header_counts; train.py stores them)
+        self.header_counts = header_counts or {}
+        self.choosing = None  # (field, its value so far) while a header value is written
         self.key_spelling = key_spelling
         self.on_beat = on_beat
         self.beat = None  # in units of L:, once M: and L: are read
@@ -415,7 +419,7 @@ class StructureMask(object):
             elif values == "text":
                 value = yield from self._text()
             else:
-                value = yield from self._choose(values)
+                value = yield from self._choose(field, values)
             self.header_value(field, value)
             at += 1
 
@@ -448,9 +452,32 @@ class StructureMask(object):
                 return text
             text += char
 
-    def _choose(self, values):
-        """One of `values`, then a newline."""
-        return (yield from self._one_of(tuple(v + "\n" for v in values)))[:-1]
+    def _choose(self, field, values):
+        """One of `values` (those counted, where header_counts counts `field`), then a
+        newline; self.choosing says how far it is written."""
+        counted = self.header_counts.get(field)
+        strings = tuple(v + "\n" for v in values if not counted or v in counted) or tuple(
+            v + "\n" for v in values)
+        nexts, text = _trie_cached(strings), ""
+        while text not in strings:
+            self.choosing = (field, text)
+            text += yield nexts[text]
+        self.choosing = None
+        return text[:-1]
+
+    def header_shares(self):
+        """{character: training tunes} while a counted header field is written: how many
+        tunes' values go on with each character allowed; else None."""
+        if self.choosing is None or self.choosing[0] not in self.header_counts:
+            return None
+        field, text = self.choosing
+        shares = {}
+        for value, count in self.header_counts[field].items():
+            value += "\n"
+            if value.startswith(text) and len(value) > len(text) and \
+                    value[len(text)] in self._allowed:
+                shares[value[len(text)]] = shares.get(value[len(text)], 0) + count
+        return shares or None
 
     def _one_of(self, strings, text=""):
         """One of `strings` (`text`: its start, already read)."""

@@ -65,10 +65,11 @@ class StructuredSampler(object):
             from line_prior import LinePrior
             self.prior = LinePrior(line_prior[0], line_prior[1], list(chars))
         self._index(chars)
-        # the keys the model was trained in and the degrees its pieces alter (train.py
-        # stores them); else any the mask knows
+        # the keys the model was trained in, the degrees its pieces alter and how often
+        # they write each meter and key (train.py stores them); else any the mask knows
         self.grammar = {"keys": getattr(model.args, "trained_keys", None),
-                        "altered_degrees": getattr(model.args, "altered_degrees", None)}
+                        "altered_degrees": getattr(model.args, "altered_degrees", None),
+                        "header_counts": getattr(model.args, "header_counts", None)}
         missing = sorted(abc_mask.REQUIRED - set(chars))
         if missing:
             raise ValueError("the model's vocabulary cannot write the tune structure: it has "
@@ -170,10 +171,17 @@ class StructuredSampler(object):
 
     def _weigh(self, p, mask, state, temperature):
         """`p`, the model's masked probabilities (`state`: the state they came with), in
-        place: each accidental that may start a note times the model's probability, one
-        step on, of a letter the mask then allows (so an accidental leads only to notes
-        written as the corpus writes them, in the model's proportions; those under
-        LOOKAHEAD_SHARE as they are), then the line prior's weights."""
+        place: in a counted header field (M:, K:), the training tunes' shares instead;
+        each accidental that may start a note times the model's probability, one step on,
+        of a letter the mask then allows (so an accidental leads only to notes written as
+        the corpus writes them, in the model's proportions; those under LOOKAHEAD_SHARE as
+        they are), then the line prior's weights."""
+        shares = mask.header_shares()
+        if shares:  # the model confuses M: with L: (and writes 12/8 for 3/4)
+            p[:] = 0.0
+            for char, count in shares.items():
+                p[self.vocab[char]] = count
+            return p
         least = LOOKAHEAD_SHARE * p.sum()
         for accidental, i in self.accidental_ids:
             letters = mask.letters_after(accidental) if p[i] > least else None

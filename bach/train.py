@@ -24,7 +24,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from abc_grammar import altered_degrees, key_values  # noqa: E402
+from abc_grammar import altered_degrees, header_counts, key_values  # noqa: E402
 from line_prior import line_statistics  # noqa: E402
 from utils import (MODEL_SETTINGS, SAMPLERS, SAMPLER_HELP, SAMPLING_HELP,  # noqa: E402
                    SAMPLING_TYPES, TRANSPOSITIONS, OneLineParser, TextLoader, UserError,
@@ -181,9 +181,11 @@ def train(args):
     args.vocab_size = data_loader.vocab_size
     training_text = data_loader.decode(data_loader.tensor)
     args.line_statistics = line_statistics(training_text)
-    # what the structured sampler's mask keeps: the keys, and the scale degrees altered
+    # what the structured sampler's mask keeps: the keys, the scale degrees altered, and
+    # how many tunes are in each meter and key
     args.trained_keys = key_values(training_text)
     args.altered_degrees = altered_degrees(training_text)
+    args.header_counts = header_counts(training_text)
     ckpt = check_init_from(args, data_loader.chars) if args.init_from else None
     if data_loader.val_piece_names:
         print("validation: pieces %s held out, %d characters"

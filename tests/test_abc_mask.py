@@ -208,6 +208,29 @@ def test_the_key_is_one_the_model_was_trained_in():
     assert refused(head + "Am\n", keys=["G"]) == len(head)
 
 
+def test_meter_and_key_are_ones_the_training_tunes_write_as_often_as_they_write_them():
+    counts = {"M": {"3/4": 6, "3/8": 2, "2/4": 1}, "K": {"G": 3, "Gm": 1}}
+    head = "X:1\nM:"
+    assert refused(head + "6/8\n", header_counts=counts) == len(head)
+    assert refused(head + "3/2\n", header_counts=counts) == len(head + "3/")
+    m = mask(header_counts=counts)
+    for char in head:
+        m.feed(char)
+    assert m.header_shares() == {"3": 8, "2": 1}
+    for char in "3/":
+        m.feed(char)
+    assert m.header_shares() == {"4": 6, "8": 2}
+    for char in "4\nL:1/8\nV:1\nV:2\nK:":
+        assert char in m.allowed()
+        m.feed(char)
+    assert m.header_shares() == {"G": 4}
+    m.feed("G")
+    assert m.header_shares() == {"\n": 3, "m": 1}
+    m.feed("\n")
+    assert m.header_shares() is None  # the body: the model's own choice
+    assert mask().header_shares() is None  # nothing counted: any meter, as the model likes
+
+
 def test_accidentals_change_what_a_letter_sounds_by_a_semitone_from_the_key():
     bar = HEADER + "[V:1]"
     assert refused(bar + "^F") == len(bar) + 1  # F is sharp in G major already

@@ -61,8 +61,24 @@ def test_when_the_step_ahead_leaves_nothing_any_allowed_character_may_come():
     # only ^ is allowed and the model, after it, writes F, which the mask refuses there
     sampler, chars = sampler_after({"^": {"F": 1.0}})
     mask = types.SimpleNamespace(allowed=lambda: frozenset("^"),
-                                 letters_after=lambda accidental: frozenset("c"))
+                                 letters_after=lambda accidental: frozenset("c"),
+                                 header_shares=lambda: None)
     p = np.zeros(len(chars))
     p[chars.index("^")] = 1.0
     sampler._weigh(p, mask, None, 1.0)
     assert p[chars.index("^")] == 1.0 and p.sum() == 1.0
+
+
+def test_a_counted_header_value_is_drawn_as_often_as_the_training_tunes_write_it():
+    # the model (wrongly) writes 1 after M: nearly always; the training tunes, 3/4 or 3/8
+    # eight times in nine
+    sampler, chars = sampler_after({})
+    mask = mask_module.StructureMask(chars, header_counts={"M": {"3/4": 6, "3/8": 2,
+                                                                 "12/8": 1}})
+    for char in "X:1\nM:":
+        mask.feed(char)
+    p = np.array([1.0 if c in mask.allowed() else 0.0 for c in chars])
+    p[chars.index("1")] = 100.0
+    sampler._weigh(p, mask, None, 1.0)
+    assert np.isclose(p[chars.index("3")] / p.sum(), 8 / 9.0)
+    assert np.isclose(p[chars.index("1")] / p.sum(), 1 / 9.0)
