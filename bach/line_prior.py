@@ -18,13 +18,17 @@ Voice 2, written under a voice 1 already there, also weighs each note by v(d) **
 modulo the octave, from voice 2's note up to the lowest note voice 1 sounds as it starts
 (thirds and sixths most, seconds and sevenths least). And a chord's `[` weighs
 CHORD_WEIGHT ** strength against a single note: the model alone writes chords more often
-than Bach does, and the mask and prior more often still.
+than Bach does, and the mask and prior more often still. A voice's first note weighs each
+letter by o(g), o the training pieces' share of that voice's first line note at scale degree
+g, and a rest as its first event weighs (r + 1) / (n + 1) against a note, r and n the pieces
+whose voice opens so: Bach's bass opens on the tonic at once, the model's rarely did.
 """
 import numpy as np
 
 import abc_grammar
-from abc_mask import HIGHEST, LOWEST, pitch_number
+from abc_mask import ACCIDENTAL_STARTS, HIGHEST, LOWEST, pitch_number
 
+EVENT_STARTS = frozenset("z[(" + abc_grammar.NOTE_LETTERS + ACCIDENTAL_STARTS)
 MOVE_LIMIT = 8  # signed moves from -8 to 8 letters, further ones counted at the ends
 MARKS = {True: "'", False: ","}  # the octave mark a lower-case / upper-case letter takes
 VOICES = ("1", "2")
@@ -55,6 +59,34 @@ def line_pitches(tune):
             lines.setdefault(voice, []).extend(
                 (pick(e.accidentals), bool(e.tied)) for e in bar_events(music) if e.accidentals)
     return lines
+
+
+def opening_counts(tunes):
+    """{"1": [count] * 8, "2": [count] * 8}: the scale degree (0 the tonic, by letters) of
+    each voice's first line note, then (the eighth) how many of those came after a rest,
+    over the tunes in a key the module reads."""
+    counts = {voice: [0] * 8 for voice in VOICES}
+    for tune in tunes:
+        key = abc_grammar.header_fields(tune).get("K", "")
+        if not key or key[0].upper() not in "CDEFGAB":
+            continue
+        tonic = pitch_number(key[0].upper(), "")
+        for voice, line in line_pitches(tune).items():
+            if voice in counts and line:
+                counts[voice][(line[0][0] - tonic) % 7] += 1
+                counts[voice][7] += _opens_with_rest(tune, voice)
+    return counts
+
+
+def _opens_with_rest(tune, voice):
+    """Does the voice's first event in `tune` rest?"""
+    for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
+        if (abc_grammar.line_voice(line) or "1") == voice:
+            for music, _ in abc_grammar.line_bars(line):
+                events = bar_events(music)
+                if events:
+                    return not events[0].accidentals
+    return False
 
 
 def move_bin(move):
@@ -133,11 +165,11 @@ def vertical_counts(tunes):
 
 def line_statistics(text):
     """What the prior needs, from the distinct tunes of a training text: {"moves":
-    move_counts, "registers": register_counts, "verticals": vertical_counts}. train.py
-    stores it with the model."""
+    move_counts, "registers": register_counts, "verticals": vertical_counts, "openings":
+    opening_counts}. train.py stores it with the model."""
     tunes = sorted({t["text"] for t in abc_grammar.split_tunes(text)})
     return {"moves": move_counts(tunes), "registers": register_counts(tunes),
-            "verticals": vertical_counts(tunes)}
+            "verticals": vertical_counts(tunes), "openings": opening_counts(tunes)}
 
 
 def checked_statistics(stored):
@@ -157,6 +189,9 @@ def checked_statistics(stored):
     verticals = stored.get("verticals", [[0] * 7] * 2)  # models trained before: none
     if not (isinstance(verticals, list) and len(verticals) == 2
             and all(counts(v, 7) for v in verticals)):
+        return None
+    openings = stored.get("openings", {v: [0] * 8 for v in VOICES})  # before: none
+    if not isinstance(openings, dict) or not all(counts(openings.get(v), 8) for v in VOICES):
         return None
     return stored
 
@@ -187,11 +222,21 @@ class LinePrior(object):
         self.log_vertical = VERTICAL_WEIGHT * strength * np.log(
             verticals / verticals.sum(axis=1, keepdims=True))
         self.has_verticals = "verticals" in statistics
+        # and, for each voice's first note, its scale degree and whether a rest comes
+        # before it (models trained before: none)
+        self.log_opening, self.opening_rest = {}, {}
+        for voice, counts in statistics.get("openings", {}).items():
+            degrees = np.asarray(counts[:7], np.float64) + 1.0
+            self.log_opening[voice] = strength * np.log(degrees / degrees.sum())
+            self.opening_rest[voice] = ((counts[7] + 1.0) / (
+                sum(counts[:7]) - counts[7] + 1.0)) ** strength
         letters = [(i, c) for i, c in enumerate(chars) if c in abc_grammar.NOTE_LETTERS]
         self.letter_ids = np.array([i for i, _ in letters], np.int64)
         self.letter_reach = [_reach(c) for _, c in letters]
+        self.letter_steps = [pitch_number(c.upper(), "") for _, c in letters]
         self.mark_ids = {m: chars.index(m) for m in MARKS.values() if m in chars}
         self.close_id = chars.index("]") if "]" in chars else None
+        self.rest_id = chars.index("z") if "z" in chars else None
         self.open_id = chars.index("[") if "[" in chars else None
         self.chord_weight = {v: w ** strength for v, w in CHORD_WEIGHT.items()}
         self.log_parallel = strength * np.log(PARALLEL_WEIGHT)
@@ -213,12 +258,15 @@ class LinePrior(object):
         # per voice: the line's pitch before its latest event and before the one before
         self.refs = {}
         self.pair_upper = None  # voice 1's top note over voice 2's latest (upper_highest)
+        self.started = set()  # the voices that have written a note, chord or rest
 
     def feed(self, char, mask):
         """Note `char`, just fed to `mask` (whose line_pitch then already holds a new note)."""
         self.recent = (self.recent + char)[-5:]
         if self.recent in ("[V:1]", "[V:2]"):
             self.voice = self.recent[3]
+        elif self.voice and char in EVENT_STARTS:
+            self.started.add(self.voice)
         if char in "[]V":  # `[` opens a chord, unless `V` follows: a voice's line
             self.chord = [] if char == "[" else None
         letter = char in abc_grammar.NOTE_LETTERS and self.voice
@@ -274,9 +322,15 @@ class LinePrior(object):
         Models trained before the verticals get neither the vertical nor the parallel
         term."""
         last = self._last(mask)
+        if self.voice in self.opening_rest and self.voice not in self.started and \
+                self.rest_id is not None:
+            p[self.rest_id] *= self.opening_rest[self.voice]
         if self.chord is None and self.open_id is not None and p[self.letter_ids].sum() > 0 \
                 and not getattr(mask, "may_open_ending", lambda: False)():
             p[self.open_id] *= self.chord_weight.get(self.voice, 1.0)  # a chord or a note
+        if last is None and self.voice in self.log_opening and (
+                self.chord is None or (self.voice != "1" and not self.chord)):
+            self._redistribute(p, self.letter_ids, self._opening_weights(mask))
         if self.voice not in self.log_register or last is None:
             return p
         leap = getattr(mask, "max_leap", None)
@@ -305,6 +359,17 @@ class LinePrior(object):
                                 np.exp(self._log_weight(top, last, earlier)))
             self._redistribute(p, ids, weights)
         return p
+
+    def _opening_weights(self, mask):
+        """Each letter's weight as the voice's first line note (its lowest in voice 2,
+        a chord's first): the training pieces' share of its scale degree."""
+        tonic = pitch_number(mask.tonic.upper(), "")
+        key = ("opening", self.voice, tonic)
+        weights = self.by_last.get(key)
+        if weights is None:
+            weights = self.by_last[key] = np.exp(np.array(
+                [self.log_opening[self.voice][(n - tonic) % 7] for n in self.letter_steps]))
+        return weights
 
     @staticmethod
     def _redistribute(p, ids, weights):

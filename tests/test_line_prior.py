@@ -45,7 +45,8 @@ SPAN = mask_module.HIGHEST - mask_module.LOWEST + 1
 ALPHABET = "\n '(,-./0123456789:=ABCDEFGJKLMQSTVX[]^_abcdefghilmnorstz|"
 
 
-def prior(strength=1.0, registers=None, moves=None, alphabet=ALPHABET, verticals=None):
+def prior(strength=1.0, registers=None, moves=None, alphabet=ALPHABET, verticals=None,
+          openings=None):
     # a corpus whose lines mostly step, up or down alike, whatever the move before, anywhere
     # (or as `moves` and `registers` say); with `verticals`, its voices' intervals
     by_leap = [0, 100, 10, 5, 2, 0, 0, 0, 0]
@@ -53,6 +54,8 @@ def prior(strength=1.0, registers=None, moves=None, alphabet=ALPHABET, verticals
                   "registers": registers or {"1": [0] * SPAN, "2": [0] * SPAN}}
     if verticals:
         statistics["verticals"] = verticals
+    if openings:
+        statistics["openings"] = openings
     return line_prior.LinePrior(statistics, strength, list(alphabet)), list(alphabet)
 
 
@@ -238,3 +241,39 @@ def test_the_prior_weighs_every_step_of_a_tune_from_its_header_on():
         assert p[chars.index(char)] > 0 and np.isfinite(p).all()
         mask.feed(char)
         weigh.feed(char, mask)
+
+
+def test_openings_count_each_voices_first_line_note_by_its_scale_degree():
+    # TUNE in G: both voices open on G, the tonic. The same notes under K:D, voice 1's
+    # first G a rest: voice 2 opens on the fourth degree (G over D), voice 1 on the fifth
+    # (A) after a rest (the eighth count)
+    in_d = TUNE.replace("K:G", "K:D").replace("[V:1]G2", "[V:1]z2")
+    counts = line_prior.opening_counts([TUNE, in_d])
+    assert counts["2"] == [1, 0, 0, 1, 0, 0, 0, 0]
+    assert counts["1"] == [1, 0, 0, 0, 1, 0, 0, 1]
+    statistics = line_prior.line_statistics(TUNE)
+    assert statistics["openings"] == line_prior.opening_counts([TUNE])
+    assert line_prior.checked_statistics(dict(statistics, openings={"1": [1] * 8})) is None
+
+
+def test_a_voices_first_note_leans_to_the_degrees_its_first_notes_take_in_the_corpus():
+    # the bass opens on the tonic, once in 100 after a rest; the treble anyhow
+    openings = {"1": [1] * 7 + [0], "2": [90, 0, 0, 0, 9, 0, 0, 1]}
+    weigh, chars = prior(strength=1.0, openings=openings)
+    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",))
+    z = chars.index("z")
+    for char in HEAD.replace("K:G", "K:F") + "[V:1]":
+        mask.feed(char)
+        weigh.feed(char, mask)
+    assert weigh.reweigh(allowed_ones(mask, chars), mask)[z] == 1.0 / 8  # 0 + 1 : 7 + 1
+    for char in "G2 A2 B2|\n[V:2]":
+        mask.feed(char)
+        weigh.feed(char, mask)
+    p = weigh.reweigh(allowed_ones(mask, chars), mask)
+    f, c, g = (p[chars.index(x)] for x in "FCG")
+    assert f > 5 * c > 5 * g  # F (the tonic) over C (the fifth) over G
+    assert p[z] == 2.0 / 99  # a rest first: 1 + 1 : 98 + 1
+    for char in "z2":  # once the voice has begun, a rest is the model's choice
+        mask.feed(char)
+        weigh.feed(char, mask)
+    assert weigh.reweigh(allowed_ones(mask, chars), mask)[z] == 1.0
