@@ -93,7 +93,7 @@ MAX_LEAP = 7
 CORPUS_GRAMMAR = dict(min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200,
                       more_bars_notes=None, end_on_tonic=False, unit_lengths=("1/8", "1/16"),
                       chord_ties=2, max_leap=None, no_crossing=False, key_spelling=False,
-                      on_beat=False, keys=None, header_counts=None, )
+                      on_beat=False, keys=None, header_counts=None, chord_seconds=True)
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
 ACCIDENTALS = ("", "^", "_", "=")  # no double sharp or flat: the corpus writes none
@@ -272,7 +272,7 @@ class StructureMask(object):
                  line_notes=LINE_NOTES, more_bars_notes=MORE_BARS_NOTES, end_on_tonic=True,
                  unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES, max_leap=MAX_LEAP,
                  no_crossing=True, keys=None, key_spelling=True, altered_degrees=None,
-                 on_beat=True, header_counts=None):
+                 on_beat=True, header_counts=None, chord_seconds=False):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
@@ -285,6 +285,9 @@ class StructureMask(object):
         self.header_counts = header_counts or {}
         self.choosing = None  # (field, its value so far) while a header value is written
         self.key_spelling = key_spelling
+        # letters from a chord's note to the next above it, at least: without chord_seconds
+        # a third, so a chord needs that much room
+        self.chord_span = 1 if chord_seconds else 2
         self.on_beat = on_beat
         self.beat = None  # in units of L:, once M: and L: are read
         self.altered_degrees = altered_degrees  # {mode: [[degree, alteration], ...]} or None
@@ -611,7 +614,7 @@ class StructureMask(object):
         if the bar's notes still leave room for one; window: its notes' pitches, by default
         voice 1's)."""
         window = window or self._voice_window("1")
-        starts = frozenset("[" if window[1] > window[0] else "") | (
+        starts = frozenset("[" if window[1] - window[0] >= self.chord_span else "") | (
             self._tied_starts({}, ties) if ties else self._note_starts(window, {}) | (
                 {"z"} if rests else set()))
         if tuplet_feasible(Fraction(0), TUPLET, self.units, notes_left):
@@ -749,14 +752,17 @@ class StructureMask(object):
         """ok(pitch, alteration): may the chord's next note be that? Notes go up, as every
         chord of the corpus writes them, and none passes a pitch tied into the chord that
         it still lacks (that pitch must sound as before); once the chord has room only for
-        the tied-in pitches still missing, only those; a first note leaves a pitch above it."""
+        the tied-in pitches still missing, only those; a first note leaves a pitch above it.
+        Without chord_seconds, a note not tied in is a third or more above the one below:
+        the model packs seconds into one hand (23% of its chords, the corpus' 5%)."""
         held = set(pitches)
         missing = {n: a for n, a in bar.ties.items() if n not in held}
         room_left = len(held) + len(missing) < CHORD_NOTES
         low = max(held) if held else LOWEST - 1
         high = min(missing) if missing else HIGHEST
+        gap = self.chord_span
         if not held and len(missing) < 2:
-            high = min(high, HIGHEST - 1)
+            high = min(high, HIGHEST - gap)
         # the last chord of a bar that ends the tune: the tonic lowest, below middle C, in
         # voice 2; nothing below middle C in voice 1
         last = self._forced_last(bar) if not held else None
@@ -767,7 +773,8 @@ class StructureMask(object):
             low = max(low, -1)
         if not bar.ties:  # no note further than a leap from the line's last note
             window_low, window_high = self._window(bar)
-            low, high = max(low, window_low - 1), min(high, window_high - (not held))
+            low, high = max(low, window_low - 1), min(high, window_high - (not held) * gap)
+        free_low = low + (gap - 1 if held else 0)  # the lowest a note not tied in may take, - 1
 
         def ok(number, alteration):
             if not low < number <= high:
@@ -776,15 +783,15 @@ class StructureMask(object):
                 return False
             if number in missing:
                 return missing[number] == alteration
-            return room_left
-        ok.key = (tuple(sorted(missing.items())), room_left, low, high, tonic)
+            return room_left and number > free_low
+        ok.key = (tuple(sorted(missing.items())), room_left, low, high, tonic, free_low)
         return ok
 
     def _chord_spellings(self, bar, ok):
         """Accidental + letter of the notes `ok` allows in some octave. Worked out a letter
         at a time from what `ok` was made from: the sounding alteration matters only for
         the tied-in pitches still missing."""
-        missing, room_left, low, high, tonic = ok.key
+        missing, room_left, low, high, tonic, free_low = ok.key
         if tonic:
             return tuple(t for t in self._tonic_spellings(bar)
                          if any(low < n <= high for n in _OCTAVES[t[-1]]))
@@ -793,7 +800,7 @@ class StructureMask(object):
         well_spelled = functools.partial(self._spelled_as_corpus, letters=bar.letters)
         for letter in NOTE_LETTERS:
             free = [n for n in _OCTAVES[letter] if low < n <= high]
-            if room_left and any(n not in missing for n in free):
+            if room_left and any(n not in missing and n > free_low for n in free):
                 options.extend(filter(well_spelled, _SPELLINGS_OF[letter]))
                 continue
             wanted = {missing[n] for n in free if n in missing}
@@ -843,7 +850,7 @@ class StructureMask(object):
         ceiling = self._ceiling(bar) if self.no_crossing else None
         if ceiling is not None:
             high = min(high, ceiling)
-            if high - low < 1:  # room for a chord: below voice 1 wins over the leap
+            if high - low < self.chord_span:  # room for a chord: below voice 1 wins
                 low = LOWEST
         return low, high
 
@@ -1029,7 +1036,8 @@ class StructureMask(object):
         low, high = self._window(bar)
         if bar.cadence == "must" and self._must_end_bar(bar):
             return self._offer(self._tonic_spellings(bar)) | {"["}
-        notes = self._note_starts((low, high), bar.letters) | frozenset("[" if high > low else "")
+        notes = self._note_starts((low, high), bar.letters) | frozenset(
+            "[" if high - low >= self.chord_span else "")
         return notes | {"z"} if bar.cadence != "must" else notes
 
     def _note_starts(self, window, letters):

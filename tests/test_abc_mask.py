@@ -22,6 +22,7 @@ def mask(**kwargs):
     kwargs.setdefault("max_leap", None)  # and lines leap as far as they like
     kwargs.setdefault("no_crossing", False)  # and voices cross
     kwargs.setdefault("on_beat", False)  # and notes sound over beats from anywhere
+    kwargs.setdefault("chord_seconds", True)  # and chords hold seconds
     return mask_module.StructureMask(ALPHABET, **kwargs)
 
 
@@ -119,6 +120,25 @@ def test_a_line_holds_few_enough_notes_to_engrave():
     tight = HEADER.replace("L:1/8", "L:1/16") + "[V:1]" + "G" * 10
     assert refused(tight + "G2|", line_notes=11) is None    # the last note fills the bar
     assert refused(tight + "GG", line_notes=11) == len(tight) + 1
+
+
+def test_a_chords_notes_are_a_third_apart_or_more_but_for_a_pitch_tied_in():
+    start = HEADER + "[V:1]"
+    assert refused(start + "[GBd]2 [Ace]2 [Bg]2|", chord_seconds=False) is None
+    assert refused(start + "[GA]", chord_seconds=False) == len(start) + 2
+    assert refused(start + "[Ac]2 [B,d]2 [DE", chord_seconds=False) == len(start + "[Ac]2 [B,d]2 [D")
+    tied = start + "G2 B2 d2-|"
+    assert refused(tied + "[cd]2 B4|", chord_seconds=False) is None  # d is held: it stays
+    # and random tunes always finish, with chords so spaced where nothing is tied into them
+    for seed in range(30):
+        tune = walk(seed, min_bars=4, max_bars=8, chord_seconds=False,
+                    no_crossing=seed % 2 == 0, max_leap=7 if seed % 3 else None)
+        for line in grammar.music_lines(grammar.split_header(tune)[1]):
+            events = [e for music, _ in grammar.line_bars(line) for e in grammar.parse_bar(music)]
+            for before, chord in zip([None] + events, events):
+                pitches = sorted(chord.accidentals)
+                if not (before and before.tied):
+                    assert all(b - a >= 2 for a, b in zip(pitches, pitches[1:])), tune
 
 
 def test_chord_notes_go_up_and_never_pass_a_pitch_tied_into_the_chord():

@@ -114,11 +114,11 @@ def test_strength_zero_changes_nothing():
 
 def test_in_a_chord_the_line_note_is_weighed():
     # voice 1: its first chord note is free; then closing on it is weighed against a note
-    # above it: after d, closing [Bc] (c, a step) beats adding a (4 up)
+    # above it: after d, closing [Gc] (c, a step) beats adding a (4 up)
     mask, weigh, chars = fed(HEAD + "[V:1]d2 [")
     p = allowed_ones(mask, chars)
     assert (weigh.reweigh(p.copy(), mask) == p).all()
-    mask, weigh, chars = fed(HEAD + "[V:1]d2 [Bc")
+    mask, weigh, chars = fed(HEAD + "[V:1]d2 [Gc")
     p = weigh.reweigh(allowed_ones(mask, chars), mask)
     assert p[chars.index("]")] > 10 * p[chars.index("a")]
     # voice 2: the chord's first note is the line's (its lowest): a step from G, wins
