@@ -39,6 +39,9 @@ from abc_grammar import (ACCIDENTAL_OF, ALTERATIONS, NOTE_LETTERS, TUPLET_Q, key
                          key_signature, scale_degree)
 
 MIN_BARS, MAX_BARS = 16, 48  # the corpus' tunes hold 18 to 51 bars
+# The corpus' form: |: A :|: B :|, the halves of one length, 16 bars in 26 of its 31 pieces
+# and 8 in 3 (the other two add a pickup bar). StructureMask(halves=...) writes tunes so.
+FORM_HALVES = (8, 16)
 # Bars in a line: the corpus writes 4, or 2 where 4 are too wide for abcm2ps ("Line too much
 # shrunk"); sampled lines are as dense as the densest, so 1 or 2.
 LINE_BARS = (1, 2)
@@ -93,7 +96,8 @@ MAX_LEAP = 7
 CORPUS_GRAMMAR = dict(min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200,
                       more_bars_notes=None, end_on_tonic=False, unit_lengths=("1/8", "1/16"),
                       chord_ties=2, max_leap=None, no_crossing=False, key_spelling=False,
-                      on_beat=False, keys=None, header_counts=None, chord_seconds=True)
+                      on_beat=False, keys=None, header_counts=None, chord_seconds=True,
+                      halves=None)
 ACCIDENTAL_STARTS = "^_="
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
 ACCIDENTALS = ("", "^", "_", "=")  # no double sharp or flat: the corpus writes none
@@ -272,10 +276,13 @@ class StructureMask(object):
                  line_notes=LINE_NOTES, more_bars_notes=MORE_BARS_NOTES, end_on_tonic=True,
                  unit_lengths=UNIT_LENGTHS, chord_ties=CHORD_TIES, max_leap=MAX_LEAP,
                  no_crossing=True, keys=None, key_spelling=True, altered_degrees=None,
-                 on_beat=True, header_counts=None, chord_seconds=False):
+                 on_beat=True, header_counts=None, chord_seconds=False, halves=FORM_HALVES):
         self.alphabet = frozenset(alphabet)
         self.text_chars = frozenset(c for c in self.alphabet if c.isalnum() or c in TEXT_MARKS)
         self.min_bars, self.max_bars, self.line_bars = min_bars, max_bars, line_bars
+        # the lengths a half may take (None: any form), and the one the tune took
+        self.halves = tuple(sorted(h for h in halves or () if min_bars <= 2 * h <= max_bars))
+        self.half = None
         self.line_notes, self.end_on_tonic = line_notes, end_on_tonic
         self.unit_lengths, self.chord_ties = unit_lengths, chord_ties
         self.max_leap, self.no_crossing = max_leap, no_crossing
@@ -510,7 +517,8 @@ class StructureMask(object):
                 self.ties.values()) and not self.repeat_open and cadence and (
                 self.last_v1_lowest is None or self.last_v1_lowest >= 0 or not self.end_on_tonic
                 or self.bars >= self.max_bars) \
-                and not (last == ":|" and self.ending == 1)  # abc2midi would end before it
+                and not (last == ":|" and self.ending == 1) \
+                and (self.half is not None or not self.halves)  # not after the first half
             must_end = last == "|]" or self.bars >= self.max_bars
             char = yield frozenset(("\n" if may_end else "") + ("" if must_end else "["))
             if char == "\n":
@@ -521,9 +529,12 @@ class StructureMask(object):
         """Voice 1's line: [(opening, volta, closing bar line), ...] of its bars; it chooses
         them, within the bar counts and repeat rules."""
         shape, opening, self.v1_onsets, self.v1_tops = [], "", [], []
-        # A repeat may open the line unless one is open or a tie goes into the line.
+        # A repeat may open the line unless one is open or a tie goes into the line; in the
+        # binary form each half opens with one.
         free = not any(self.ties.values()) and not self.repeat_open
-        char = yield (frozenset("|") if free else frozenset()) | self._bar_starts(self.ties["1"])
+        opens = free and self.halves and self.bars in (0, self.half)
+        char = yield (frozenset("|") if free else frozenset()) | (
+            frozenset() if opens else self._bar_starts(self.ties["1"]))
         if char == "|":
             yield ":"
             opening, char = "|:", (yield self._bar_starts({}))
@@ -536,7 +547,7 @@ class StructureMask(object):
             if self.last_close == ":|" and digits != "2":
                 self.ending = 0  # no second ending: the repeat is over
             bar = self.bar = _Bar(self.units, self.ties["1"], self.bars + 1 >= self.max_bars or (
-                self.repeat_open and self._first_ending_closes_here()), None)
+                self.repeat_open and self._first_ending_closes_here()) or self._half_ends(), None)
             bar.notes_left, bar.voice = notes_left, "1"
             if self.bars + 1 >= self.max_bars and self.end_on_tonic:
                 bar.cadence = "treble"
@@ -558,6 +569,9 @@ class StructureMask(object):
             self.ties["1"], notes_left = bar.out_ties, self._next_bar_notes(bar, len(shape) + 1)
             self.last_v1_lowest = bar.last_lowest
             self.bars += 1
+            if self.halves and self.half is None and close in (":|", ":||:"):
+                self.half = self.bars  # the second half as long: the tune ends then
+                self.min_bars = self.max_bars = 2 * self.bars
             shape.append((opening if not shape else "", volta, close))
             self.last_close = close
             if close.endswith("|:"):
@@ -567,9 +581,16 @@ class StructureMask(object):
             if char == "\n":
                 return shape
 
+    def _half_ends(self):
+        """The binary form's first half ends with the next bar, its longest: no tie out."""
+        return bool(self.halves) and self.half is None and self.bars + 1 >= self.halves[-1]
+
     def _volta_digits(self):
         """The ending a bar may open: a first inside a repeat (with a bar left after it),
-        the second right after the repeat that closed a first ending."""
+        the second right after the repeat that closed a first ending (no ending in the
+        binary form: the corpus has none)."""
+        if self.halves:
+            return ""
         if self.last_close == ":|" and self.ending == 1:
             return "2"
         room = self.bars + 2 <= self.max_bars
@@ -1083,19 +1104,24 @@ class StructureMask(object):
 
     def _closings(self, bar, ties):
         """Voice 1's bar lines for this bar: a repeat opens only when none is open, and
-        closes only when one is; a tie goes over a plain bar line only."""
+        closes only when one is; a tie goes over a plain bar line only. In the binary form
+        a half closes only after one of its lengths, the tune with the second."""
         if bar.final:
             return (":|",) if self.repeat_open else ("|]",)
         if ties:
             return ("|",)
+        if self.halves:
+            return ("|", ":|", ":||:") if self.half is None and \
+                self.bars + 1 in self.halves else ("|",)
         if self.repeat_open:
             return ("|", ":|", ":||:")
         above = bar.last_lowest is None or bar.last_lowest >= 0 or not self.end_on_tonic
         return ("|", "|:") + (("|]",) if self.bars + 1 >= self.min_bars and above else ())
 
     def _after_close(self, bar, text, bars_in_line):
-        """After voice 1's bar line `text`: the line's newline, the next bar, or both."""
-        if text == "|]" or bar.final:
+        """After voice 1's bar line `text`: the line's newline, the next bar, or both (in the
+        binary form, the second half's `|:` opens a line)."""
+        if text == "|]" or bar.final or (self.halves and text == ":|"):
             return frozenset("\n")
         allowed = set()
         if text not in ("|:", ":||:") and bars_in_line >= self.line_bars[0]:

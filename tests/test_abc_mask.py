@@ -23,6 +23,7 @@ def mask(**kwargs):
     kwargs.setdefault("no_crossing", False)  # and voices cross
     kwargs.setdefault("on_beat", False)  # and notes sound over beats from anywhere
     kwargs.setdefault("chord_seconds", True)  # and chords hold seconds
+    kwargs.setdefault("halves", None)  # and repeats come anywhere
     return mask_module.StructureMask(ALPHABET, **kwargs)
 
 
@@ -66,6 +67,26 @@ def test_random_tunes_it_allows_are_always_finished_and_valid():
         for line in lines:
             assert all(grammar.bar_duration(music) == units for music, _ in
                        grammar.line_bars(line)), line
+
+
+def test_in_the_binary_form_each_half_is_repeated_and_the_second_as_long_as_the_first():
+    for seed in range(40):
+        tune = walk(seed, min_bars=4, max_bars=12, halves=(2, 4), line_notes=12,
+                    chord_seconds=seed % 2 == 0)
+        voice_1 = "".join(line[5:] for line in tune.splitlines() if line.startswith("[V:1]"))
+        closes = [close for music, close in grammar.line_bars(voice_1)]
+        half = 1 + min(k for k, close in enumerate(closes) if close in (":|", ":||:"))
+        assert voice_1.startswith("|:") and half in (2, 4), tune
+        assert len(closes) == 2 * half and closes[-1] == ":|", tune
+        assert set(closes) - {":|", ":||:", "|"} == set(), tune  # no ending, no |]
+    form = dict(halves=(2, 4), min_bars=4, max_bars=12)
+    start = "X:1\nM:3/4\nL:1/8\nV:1\nV:2\nK:G\n[V:1]"
+    assert refused(start + "G6|", **form) == len(start)  # the first half opens |:
+    bars = "|:G6|A6:|\n[V:2]|:G,6|A,6:|\n"
+    assert refused(start + bars + "\n", **form) == len(start + bars)  # not half a tune
+    assert refused(start + bars + "[V:1]G6", **form) == len(start + bars + "[V:1]")
+    assert refused(start + "|:G6|A6:|B6", **form) == len(start + "|:G6|A6:|")
+    assert refused(start + "|:G6|A6|B6|c6|d6", **form) == len(start + "|:G6|A6|B6|c6")
 
 
 def test_the_unit_length_is_the_corpus_one_unless_asked():

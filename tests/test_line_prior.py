@@ -66,7 +66,7 @@ def allowed_ones(mask, chars):
 def fed(text, no_crossing=False, **kwargs):
     """A StructureMask and a LinePrior that have both read `text`."""
     weigh, chars = prior(**kwargs)
-    mask = mask_module.StructureMask(chars, max_leap=None, no_crossing=no_crossing,
+    mask = mask_module.StructureMask(chars, halves=None, max_leap=None, no_crossing=no_crossing,
                                      unit_lengths=("1/8",))
     for char in text:
         mask.feed(char)
@@ -234,7 +234,7 @@ def test_a_chord_of_voice_2_shuns_parallels_too_and_voice_2_lines_may_follow_eac
 
 def test_the_prior_weighs_every_step_of_a_tune_from_its_header_on():
     weigh, chars = prior(verticals=[[1] * 7, [1] * 7])
-    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",))
+    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",), halves=None)
     for char in HEAD + "[V:1]|:G2 B2 d2|[1 c6:|\n[V:2]|:G,6|[1 A,6:|\n":
         p = allowed_ones(mask, chars)
         weigh.reweigh(p, mask)
@@ -260,7 +260,7 @@ def test_a_voices_first_note_leans_to_the_degrees_its_first_notes_take_in_the_co
     # the bass opens on the tonic, once in 100 after a rest; the treble anyhow
     openings = {"1": [1] * 7 + [0], "2": [90, 0, 0, 0, 9, 0, 0, 1]}
     weigh, chars = prior(strength=1.0, openings=openings)
-    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",))
+    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",), halves=None)
     z = chars.index("z")
     for char in HEAD.replace("K:G", "K:F") + "[V:1]":
         mask.feed(char)

@@ -34,7 +34,7 @@ def test_an_accidental_weighs_what_the_model_would_write_after_it_that_the_mask_
     # nine times in ten; after _ it writes B (B flat) and after = it writes F (F natural)
     sampler, chars = sampler_after({"^": {"F": 0.9, "c": 0.1}, "_": {"B": 1.0},
                                     "=": {"F": 1.0}})
-    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",))
+    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",), halves=None)
     for char in HEADER + "[V:1]":
         mask.feed(char)
     p = np.array([1.0 if c in mask.allowed() else 0.0 for c in chars])
@@ -48,7 +48,7 @@ def test_an_accidental_weighs_what_the_model_would_write_after_it_that_the_mask_
 
 def test_an_accidental_the_model_hardly_gives_is_left_as_it_is():
     sampler, chars = sampler_after({"^": {"F": 1.0}, "_": {"B": 1.0}, "=": {"F": 1.0}})
-    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",))
+    mask = mask_module.StructureMask(chars, unit_lengths=("1/8",), halves=None)
     for char in HEADER + "[V:1]":
         mask.feed(char)
     p = np.array([1.0 if c in mask.allowed() else 0.0 for c in chars])
