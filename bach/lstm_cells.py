@@ -67,11 +67,13 @@ def _fused_layer(x, c, h, cell):
 
 
 def run_fused(sequence, initial_state, multi_cell, scope, groups=1):
-    """The block cells' layers over a whole batch-major `sequence` [rows, steps, input], one
-    BlockLSTM op a layer (not one a step): (outputs [rows, steps, units], final state), what
-    rnn_decoder gives for a MultiRNNCell of BlockLSTMCells. With `groups` > 1 the rows are
-    split into that many groups, as even as the batch allows, one op each, which TensorFlow
-    runs side by side: the rows of an LSTM never meet. A batch to train on needs at least
+    """The block cells' layers over a whole time-major `sequence` [steps, rows, input], one
+    BlockLSTM op a layer (not one a step): (outputs [steps, rows, units], final state), what
+    rnn_decoder gives for a MultiRNNCell of BlockLSTMCells, its outputs stacked. Time-major
+    is the op's own order: the caller builds the sequence so, which spares transposing it
+    (and its gradient) both ways. With `groups` > 1 the rows are split into that many
+    groups, as even as the batch allows, one op each, which TensorFlow runs side by side:
+    the rows of an LSTM never meet. A batch to train on needs at least
     `groups` rows: on both TensorFlow lines an op given no rows gets a wrong gradient (its
     outputs are right, so fewer rows are fine where nothing is trained).
 
@@ -79,8 +81,8 @@ def run_fused(sequence, initial_state, multi_cell, scope, groups=1):
     builds their variables under the same names, in the same order, with the same initial
     values as the basic cell's (that step's ops are never run)."""
     with tf.variable_scope(scope):
-        multi_cell(sequence[:, 0], initial_state)
-    x, state = tf.transpose(sequence, [1, 0, 2]), []  # the op is time-major
+        multi_cell(sequence[0], initial_state)
+    x, state = sequence, []
     rows = tf.shape(x)[1]
     sizes = tf.stack([(rows + groups - 1 - k) // groups for k in range(groups)])
 
@@ -93,7 +95,7 @@ def run_fused(sequence, initial_state, multi_cell, scope, groups=1):
         final_c, final_h = ([tf.concat([p[k] for p in parts], 0) for k in (1, 2)]
                             if groups > 1 else parts[0][1:])
         state.append(tf.nn.rnn_cell.LSTMStateTuple(final_c, final_h))
-    return tf.transpose(x, [1, 0, 2]), tuple(state)
+    return x, tuple(state)
 
 
 def make_lstm_cell(kind, num_units):

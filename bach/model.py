@@ -34,11 +34,17 @@ def rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
     return outputs, state
 
 
+def time_major(args):
+    """Whether the model takes its characters step by step, not row by row: the block cell's
+    fused op does, and the ids, logits and losses follow it, so that only the int ids and
+    the losses are transposed, not the float sequence (and its gradient) in and out."""
+    return getattr(args, "cell", "basic") == "block"
+
+
 def run_cells(args, embedded, inputs, initial_state, cell, infer):
-    """The cells over the sequence: (outputs, row by row and step by step, final state). `inputs`
-    (the steps of `embedded`) is built for both cells: the same ops before the variables
-    give them the same initial weights from the same seed."""
-    if getattr(args, "cell", "basic") == "block":  # one fused op a layer, not a step
+    """The cells over the sequence: (outputs, one a character in `embedded`'s order, final
+    state). `inputs` are the basic cell's steps of `embedded`; the fused op takes it whole."""
+    if time_major(args):  # one fused op a layer, not a step
         groups = 1 if infer else min(fused_groups(), args.batch_size)  # batches to train on
         outputs, last_state = run_fused(embedded, initial_state, cell, "rnnlm", groups)
         return outputs, last_state
@@ -52,6 +58,11 @@ def sequence_loss_by_example(logits, targets, weights):
     crossent = [w * tf.nn.sparse_softmax_cross_entropy_with_logits(labels=t, logits=lg)
                 for lg, t, w in zip(logits, targets, weights)]
     return tf.add_n(crossent) / (tf.add_n(weights) + 1e-12)
+
+
+def row_by_row(values, steps):
+    """Time-major `values`, one per character, in row by row order."""
+    return tf.reshape(tf.transpose(tf.reshape(values, [steps, -1])), [-1])
 
 
 def weighted_pick(weights, rng=np.random):
@@ -74,6 +85,7 @@ class Model():
         # Either cell kind holds the same variables (lstm_cells.py); checkpoints move freely.
         cells = [make_lstm_cell(getattr(args, "cell", "basic"), args.rnn_size)
                  for _ in range(args.num_layers)]
+        by_step = time_major(args)
         self.cell = cell = tf.nn.rnn_cell.MultiRNNCell(cells, state_is_tuple=True)
 
         self.input_data = tf.placeholder(tf.int32, [batch_size, seq_length], name="input_data")
@@ -91,11 +103,14 @@ class Model():
             softmax_b = tf.get_variable("softmax_b", [args.vocab_size])
             with tf.device("/cpu:0"):
                 embedding = tf.get_variable("embedding", [args.vocab_size, args.rnn_size])
-                # The chapter's tf.split(1, n, x) + squeeze: that argument order is gone.
-                embedded = tf.nn.embedding_lookup(embedding, self.input_data)
+                ids = tf.transpose(self.input_data) if by_step else self.input_data
+                embedded = tf.nn.embedding_lookup(embedding, ids)
+                # Before the cells' variables in either graph: TF 2.x seeds them by how many
+                # random ops came before.
                 if not infer:
                     embedded = tf.nn.dropout(embedded, rate=1.0 - self.keep_prob)
-                inputs = tf.unstack(embedded, axis=1)
+                # The chapter's tf.split(1, n, x) + squeeze: that argument order is gone.
+                inputs = None if by_step else tf.unstack(embedded, axis=1)
         self.embedding, self.softmax_w, self.softmax_b = embedding, softmax_w, softmax_b
 
         outputs, last_state = run_cells(args, embedded, inputs, self.initial_state, cell, infer)
@@ -104,10 +119,12 @@ class Model():
             output = tf.nn.dropout(output, rate=1.0 - self.keep_prob)
         self.logits = tf.matmul(output, softmax_w) + softmax_b
         self.probs = tf.nn.softmax(self.logits / self.temperature)
+        targets = tf.transpose(self.targets) if by_step else self.targets
         loss = sequence_loss_by_example([self.logits],
-                                        [tf.reshape(self.targets, [-1])],
+                                        [tf.reshape(targets, [-1])],
                                         [tf.ones([rows * seq_length])])
-        self.char_losses = loss  # nats, one per character of the batch, row by row
+        # nats, one per character of the batch, row by row
+        self.char_losses = row_by_row(loss, seq_length) if by_step else loss
         self.cost = tf.reduce_sum(loss) / tf.cast(rows, tf.float32) / seq_length
         self.final_state = last_state
         self.lr = tf.Variable(0.0, trainable=False, name="learning_rate")

@@ -107,9 +107,9 @@ def run_cells(kinds, steps, inputs, states):
             cell = tf.nn.rnn_cell.MultiRNNCell([lstm_cells.make_lstm_cell(
                 "basic" if kind == "basic" else "block", 8) for _ in range(2)])
             if kind.startswith("fused"):
-                outputs, state = lstm_cells.run_fused(tf.transpose(x, [1, 0, 2]), start, cell,
-                                                      scope=kind, groups=int(kind[5:] or 1))
-                outputs = tf.unstack(outputs, axis=1)
+                outputs, state = lstm_cells.run_fused(x, start, cell, scope=kind,
+                                                      groups=int(kind[5:] or 1))
+                outputs = tf.unstack(outputs)
             else:
                 outputs, state = step_by_step(cell, x, steps, start, scope=kind)
             weights[kind] = sorted(tf.global_variables(kind), key=lambda v: v.op.name)
