@@ -79,7 +79,8 @@ def run_fused(sequence, initial_state, multi_cell, scope, groups=1):
 
     The cells are first called once on the first step, in `scope`, as rnn_decoder does: that
     builds their variables under the same names, in the same order, with the same initial
-    values as the basic cell's (that step's ops are never run)."""
+    values as the basic cell's on TF 2.x (that step's ops are never run; TF 1.15 seeds an op
+    by the count of ops before it, which differs)."""
     with tf.variable_scope(scope):
         multi_cell(sequence[0], initial_state)
     x, state = sequence, []
