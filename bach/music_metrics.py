@@ -78,8 +78,8 @@ TOOL_TIMEOUT_S = 60
 GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
 MAX_ERRORS = 5  # abc2midi messages kept per tune
 # Bump when a tune's record changes, so cached corpus records are computed again.
-RECORD_VERSION = 6  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
-# 4: spelling; 5: parallels; 6: meter, chords, the first sonority
+RECORD_VERSION = 7  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
+# 4: spelling; 5: parallels; 6: meter, chords, the first sonority; 7: the half's close
 MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
                  "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
                  "groove_consistency")
@@ -185,6 +185,29 @@ def chord_counts(tune):
             count[1] += len(events)
             count[2] += sum(1 for c in chords if any(b - a < 2 for a, b in zip(c, c[1:])))
     return counts
+
+
+def half_ends_on_dominant(tune):
+    """Does voice 2's last note or chord before the first repeat's close have the key's
+    dominant (by letter) lowest, as a binary form's first half ends? None without a `K:`
+    the module reads, a voice 2 or such a close."""
+    key = abc_grammar.header_fields(tune).get("K", "")
+    if not key or key[0].upper() not in "CDEFGAB":
+        return None
+    dominant = "CDEFGAB"["CDEFGAB".index(key[0].upper()) - 3]
+    last = None
+    for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
+        if abc_grammar.line_voice(line) != "2":
+            continue
+        for music, close in abc_grammar.line_bars(line):
+            try:
+                events = [e for e in abc_grammar.parse_bar(music) if e.accidentals]
+            except abc_grammar.AbcSyntaxError:
+                events = []
+            last = events[-1] if events else last
+            if close in (":|", ":||:"):
+                return None if last is None else "CDEFGAB"[min(last.accidentals) % 7] == dominant
+    return None
 
 
 def spelling_counts(tune):
@@ -534,7 +557,7 @@ def tune_record(tune, midi_path, errors, key_method="key"):
     fields = abc_grammar.header_fields(tune)
     record = {"title": fields.get("T"), "key": fields.get("K"), "meter": fields.get("M"),
               "voice_bars": voice_bars(tune), "spelling": spelling_counts(tune),
-              "chords": chord_counts(tune),
+              "chords": chord_counts(tune), "half_on_dominant": half_ends_on_dominant(tune),
               "abc2midi_errors": errors, "midi": False}
     if midi_path is None:
         return record
@@ -659,6 +682,8 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
     summary["two_or_more_share"] = (sum(r["time_two_or_more"] for r in played) / float(total)
                                     if total else None)
     summary.update(rest_bar_shares(records))
+    share, yes, known = _share([r.get("half_on_dominant") for r in records])
+    summary["half_on_dominant"], summary["half_on_dominant_count"] = share, [yes, known]
     for key, field in (("tonic_in_bass", "tonic_in_bass"),
                        ("tonic_in_bass_at_start", "tonic_in_bass_at_start"),
                        ("key_agreement", "key_agrees"),
@@ -807,6 +832,8 @@ def table_rows(sets, ceiling=None):
               [_count(s, "tonic_in_bass_at_start") for s in values]),
              ("last sonority has the tonic in the bass",
               [_count(s, "tonic_in_bass") for s in values]),
+             ("first half ends with the dominant lowest in voice 2",
+              [_count(s, "half_on_dominant") for s in values]),
              ("meters: overlap of the tunes' shares with the corpus's",
               [_fmt(s.get("meter_overlap")) for s in values]),
              ("music21 key estimate = K: field", [_count(s, "key_agreement") for s in values]),

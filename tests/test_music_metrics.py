@@ -223,6 +223,15 @@ def test_chords_are_counted_per_voice_among_its_notes_and_chords_not_its_rests()
                       "meters": {"3/4": 1}}
 
 
+def test_a_half_ends_on_the_dominant_when_voice_2_closes_the_first_repeat_on_it():
+    tune = ("X:1\nM:3/4\nL:1/8\nK:G\n[V:1]|:G2 B2 d2|c6:|\n[V:2]|:G,4 B,2|[D,A,]6:|\n"
+            "[V:1]|:d6|G6:|\n[V:2]|:D,6|G,6:|\n")
+    assert mm.half_ends_on_dominant(tune) is True
+    assert mm.half_ends_on_dominant(tune.replace("[D,A,]6:|", "A,6:|")) is False
+    assert mm.half_ends_on_dominant(tune.replace("K:G", "K:D")) is False  # D's dominant: A
+    assert mm.half_ends_on_dominant(tune.replace(":|", "|")) is None  # no repeat closes
+
+
 @needs_tools
 def test_histograms_count_degrees_from_the_tonic_lengths_and_intervals_along_each_voice():
     hist = records()[0]["histograms"]
