@@ -24,7 +24,8 @@ rules, and what the ABC tools accept):
 - the tune ends with a closing bar line after 16 to 48 bars, with no tie left open, never
   right after a first ending, and (end_on_tonic) on a cadence, as every tune of the corpus
   ends: voice 2's last note or chord has the key's tonic lowest, below middle C, and voice
-  1 ends at or above middle C.
+  1 ends at or above middle C; in the binary form (halves) the tune's two halves are
+  repeated and as long as each other, and voice 2 ends the first on the dominant.
 The rules past validity that the corpus itself breaks (chord ties, leaps, crossing,
 cadence, spelling: 0.4% of its notes restate an accidental) are arguments, so the tests
 can check the corpus' own grammar too; the others (chords going up, the lengths, no double
@@ -39,8 +40,9 @@ from abc_grammar import (ACCIDENTAL_OF, ALTERATIONS, NOTE_LETTERS, TUPLET_Q, key
                          key_signature, scale_degree)
 
 MIN_BARS, MAX_BARS = 16, 48  # the corpus' tunes hold 18 to 51 bars
-# The corpus' form: |: A :|: B :|, the halves of one length, 16 bars in 26 of its 31 pieces
-# and 8 in 3 (the other two add a pickup bar). StructureMask(halves=...) writes tunes so.
+# The corpus' form: |: A :|: B :|, the halves of one length; the first repeat closes after
+# bar 16 in 26 of its 31 pieces, 8 in 3, 9 and 17 in one each. StructureMask(halves=...)
+# writes tunes so.
 FORM_HALVES = (8, 16)
 # Bars in a line: the corpus writes 4, or 2 where 4 are too wide for abcm2ps ("Line too much
 # shrunk"); sampled lines are as dense as the densest, so 1 or 2.
@@ -259,7 +261,9 @@ class _Bar(object):
         # "must" (the tonic lowest, below middle C), voice 1's "treble" (no note below
         # middle C, unless a tie holds one there)
         self.cadence = None
-        self.ends_on_tonic = False
+        self.goal = None      # "must": the letter the lowest note is (the key's tonic, or
+        # its dominant where the first half of the binary form ends)
+        self.ends_on_goal = False
         self.last_lowest = None  # the lowest pitch of the bar's last note or chord
         self.onsets = []      # voice 1: (start, end, lowest pitch or None) of its notes
         self.tuplet_low = None
@@ -601,9 +605,15 @@ class StructureMask(object):
         return self.ending == 1 and self.bars + 2 >= self.max_bars
 
     def _follower_line(self, shape):
-        """Voice 2's line: the same bars with the same bar lines as voice 1's."""
+        """Voice 2's line: the same bars with the same bar lines as voice 1's; with
+        end_on_tonic its last bar of the tune ends on the tonic, and the first half of the
+        binary form on the dominant (Bach's do in 26 of 31 pieces)."""
         notes_left = self.line_notes - (self.more_bars_cost if len(shape) > 1 else 0)
         final_line = shape[-1][2] == "|]" or self.bars >= self.max_bars
+        half = self.half and self.half - (self.bars - len(shape)) - 1  # its bar in the line
+        goals = {len(shape) - 1: self.tonic} if final_line else {}
+        if self.halves and half is not None and 0 <= half < len(shape):
+            goals[half] = "CDEFGAB"["CDEFGAB".index(self.tonic) - 3]
         for k, (opening, volta, close) in enumerate(shape):
             yield from self._literal(opening + volta)
             last_in_line = k == len(shape) - 1
@@ -613,12 +623,13 @@ class StructureMask(object):
             bar.voice = "2"
             bar.above, bar.above_tops = self.v1_onsets[k], self.v1_tops[k]
             self.bar = bar
-            if last_in_line and final_line and self.end_on_tonic:
-                bar.cadence = "must"
-            # each later bar needs room for a few notes; the tune's last, one more (a tie
-            # may come into it, and its last note must be free to be the tonic)
+            if k in goals and self.end_on_tonic:
+                bar.cadence, bar.goal = "must", goals[k]
+            # each later bar needs room for a few notes; the tune's last or the half's, one
+            # more (a tie may come into it, and its last note must be free to be the goal)
             later_bars = len(shape) - k - 1
-            reserve = later_bars * fewest_notes(self.units) + (later_bars and final_line)
+            reserve = later_bars * fewest_notes(self.units) + (
+                (later_bars and final_line) or any(j > k for j in goals))
             bar.notes_left = notes_left - reserve
             char = yield self._bar_starts(self.ties["2"], bar.notes_left,
                                           rests=bar.cadence != "must", window=self._window(bar))
@@ -626,7 +637,7 @@ class StructureMask(object):
             self.ties["2"] = bar.out_ties
             notes_left = bar.notes_left + reserve
         yield "\n"
-        return bar.ends_on_tonic or not self.end_on_tonic
+        return bar.ends_on_goal or not self.end_on_tonic
 
     # ------------------------------------------------------------ bars
 
@@ -718,7 +729,7 @@ class StructureMask(object):
             return (yield from self._length(bar, pitches={number: alteration}, tied=True))
         last, (low, high) = self._forced_last(bar), self._window(bar)
         text = yield from self._one_of(
-            self._tonic_spellings(bar) if last == "must" else
+            self._goal_spellings(bar) if last == "must" else
             self._note_spellings((low, high), bar.letters), char)
         accidental, letter = text[:-1], text[-1]
         alteration = self._sounding(bar.letters, letter, accidental)
@@ -787,7 +798,7 @@ class StructureMask(object):
         # the last chord of a bar that ends the tune: the tonic lowest, below middle C, in
         # voice 2; nothing below middle C in voice 1
         last = self._forced_last(bar) if not held else None
-        tonic = self.tonic if last == "must" else ""
+        goal = bar.goal if last == "must" else ""
         if last == "must":
             high = min(high, -1)
         elif last == "treble" and not missing:
@@ -800,21 +811,21 @@ class StructureMask(object):
         def ok(number, alteration):
             if not low < number <= high:
                 return False
-            if tonic and ("CDEFGAB"[number % 7] != tonic or alteration != self.key_sig[tonic]):
+            if goal and ("CDEFGAB"[number % 7] != goal or alteration != self.key_sig[goal]):
                 return False
             if number in missing:
                 return missing[number] == alteration
             return room_left and number > free_low
-        ok.key = (tuple(sorted(missing.items())), room_left, low, high, tonic, free_low)
+        ok.key = (tuple(sorted(missing.items())), room_left, low, high, goal, free_low)
         return ok
 
     def _chord_spellings(self, bar, ok):
         """Accidental + letter of the notes `ok` allows in some octave. Worked out a letter
         at a time from what `ok` was made from: the sounding alteration matters only for
         the tied-in pitches still missing."""
-        missing, room_left, low, high, tonic, free_low = ok.key
-        if tonic:
-            return tuple(t for t in self._tonic_spellings(bar)
+        missing, room_left, low, high, goal, free_low = ok.key
+        if goal:
+            return tuple(t for t in self._goal_spellings(bar)
                          if any(low < n <= high for n in _OCTAVES[t[-1]]))
         missing = dict(missing)
         options = []
@@ -844,19 +855,19 @@ class StructureMask(object):
             allowed.add("]")
         return frozenset(allowed)
 
-    def _tonic_lowest(self, pitches):
-        """The lowest of `pitches` ({pitch number: alteration}) is the key's tonic, below
-        middle C."""
-        if not pitches:
+    def _goal_lowest(self, bar, pitches):
+        """The lowest of `pitches` ({pitch number: alteration}) is the bar's goal (the key's
+        tonic or dominant, as the key signature has it), below middle C."""
+        if not pitches or not bar.goal:
             return False
         lowest = min(pitches)
         letter = "CDEFGAB"[lowest % 7]
-        return letter == self.tonic and pitches[lowest] == self.key_sig[letter] and lowest < 0
+        return letter == bar.goal and pitches[lowest] == self.key_sig[letter] and lowest < 0
 
     def _can_end(self, bar, pitches, tied):
         """May this note, chord (`pitches`) or rest (None) end the bar?"""
         if bar.cadence == "must":
-            return self._tonic_lowest(pitches)
+            return self._goal_lowest(bar, pitches)
         if bar.cadence == "treble":
             return tied or not pitches or min(pitches) >= 0
         return True
@@ -923,7 +934,7 @@ class StructureMask(object):
         """A length, then (for a note: `pitches` given, not a chord) a tie, then the next
         character, which is returned. `also`: a character that may come instead of the
         length (an octave mark), returned as it is."""
-        prefix, tonic = "", self._tonic_lowest(pitches)
+        prefix, on_goal = "", self._goal_lowest(bar, pitches)
         not_last = not self._can_end(bar, pitches, tied)
         if pitches:  # the line's note now: what may follow leaps from it
             self.line_pitch[bar.voice] = (max if bar.voice == "1" else min)(pitches)
@@ -950,7 +961,7 @@ class StructureMask(object):
             if bar.remaining:
                 bar.ties = ties
             else:
-                bar.out_ties, bar.ends_on_tonic = ties, tonic
+                bar.out_ties, bar.ends_on_goal = ties, on_goal
                 bar.last_lowest = min(pitches) if pitches else None
             if char == "-":
                 char = yield self._follow(bar, ties)
@@ -997,7 +1008,8 @@ class StructureMask(object):
     def _after(self, bar, value):
         """A copy of the bar's counters after a note of `value`."""
         after = _Bar(bar.remaining, {}, bar.final, bar.close)
-        after.cadence, after.voice, after.above = bar.cadence, bar.voice, bar.above
+        after.cadence, after.goal = bar.cadence, bar.goal
+        after.voice, after.above = bar.voice, bar.above
         after.tuplet_left, after.tuplet_written = bar.tuplet_left, bar.tuplet_written
         after.letters, after.notes_left = bar.letters, bar.notes_left
         self._advance(after, value)
@@ -1026,8 +1038,8 @@ class StructureMask(object):
     def _may_tie(self, after):
         """A tie needs a next note of the same voice: later in the bar, or after a plain
         bar line into a bar that is not the tune's last and opens no repeat or ending
-        (abc2midi holds such a tie past the end of the track). None in the bar that ends
-        on the tonic: its last note is free to be one."""
+        (abc2midi holds such a tie past the end of the track). None in a bar that ends on
+        a cadence: its last note is free to be the goal."""
         if after.cadence == "must":
             return False
         if after.tuplet_left or after.remaining:
@@ -1052,11 +1064,11 @@ class StructureMask(object):
         return frozenset(c[0] for c in self._closings(bar, ties))
 
     def _event_starts(self, bar):
-        """A note, a chord, or (but in the bar that ends on the tonic) a rest; only the
-        tonic or a chord when the bar has room for one note more."""
+        """A note, a chord, or (but in a bar that ends on a cadence) a rest; only the goal
+        or a chord when the bar has room for one note more."""
         low, high = self._window(bar)
         if bar.cadence == "must" and self._must_end_bar(bar):
-            return self._offer(self._tonic_spellings(bar)) | {"["}
+            return self._offer(self._goal_spellings(bar)) | {"["}
         notes = self._note_starts((low, high), bar.letters) | frozenset(
             "[" if high - low >= self.chord_span else "")
         return notes | {"z"} if bar.cadence != "must" else notes
@@ -1073,12 +1085,12 @@ class StructureMask(object):
                 return False
         return True
 
-    def _tonic_spellings(self, bar):
-        """The ways to write the key's tonic in this bar, below middle C."""
-        wanted = self.key_sig[self.tonic]
-        return tuple(a + self.tonic for a in ACCIDENTALS
-                     if (ALTERATIONS[a] if a else bar.letters.get(self.tonic, wanted)) == wanted
-                     and self._spelled_as_corpus(a + self.tonic, bar.letters))
+    def _goal_spellings(self, bar):
+        """The ways to write the bar's goal (as the key signature has it) in this bar."""
+        wanted = self.key_sig[bar.goal]
+        return tuple(a + bar.goal for a in ACCIDENTALS
+                     if (ALTERATIONS[a] if a else bar.letters.get(bar.goal, wanted)) == wanted
+                     and self._spelled_as_corpus(a + bar.goal, bar.letters))
 
     def _bar_end(self, bar, char, bars_in_line):
         """The bar line from its first character, and for voice 1 the character after it

@@ -79,11 +79,21 @@ def test_in_the_binary_form_each_half_is_repeated_and_the_second_as_long_as_the_
         assert voice_1.startswith("|:") and half in (2, 4), tune
         assert len(closes) == 2 * half and closes[-1] == ":|", tune
         assert set(closes) - {":|", ":||:", "|"} == set(), tune  # no ending, no |]
+        # voice 2 ends the first half on the dominant, below middle C
+        key = dict(grammar.split_header(tune)[0])["K"]
+        voice_2 = "".join(line[5:] for line in tune.splitlines() if line.startswith("[V:2]"))
+        last = grammar.parse_bar(grammar.line_bars(voice_2)[half - 1][0])[-1]
+        lowest = min(last.accidentals)
+        assert "CDEFGAB"[lowest % 7] == "CDEFGAB"["CDEFGAB".index(key[0]) - 3], tune
+        assert lowest < 0, tune
     form = dict(halves=(2, 4), min_bars=4, max_bars=12)
     start = "X:1\nM:3/4\nL:1/8\nV:1\nV:2\nK:G\n[V:1]"
     assert refused(start + "G6|", **form) == len(start)  # the first half opens |:
-    bars = "|:G6|A6:|\n[V:2]|:G,6|A,6:|\n"
+    bars = "|:G6|A6:|\n[V:2]|:G,6|D,6:|\n"
     assert refused(start + bars + "\n", **form) == len(start + bars)  # not half a tune
+    # A, may start the bar but not end it
+    assert refused(start + bars.replace("D,6", "A,6"), **form) == len(start + "|:G6|A6:|\n"
+                                                                     "[V:2]|:G,6|A,")
     assert refused(start + bars + "[V:1]G6", **form) == len(start + bars + "[V:1]")
     assert refused(start + "|:G6|A6:|B6", **form) == len(start + "|:G6|A6:|")
     assert refused(start + "|:G6|A6|B6|c6|d6", **form) == len(start + "|:G6|A6|B6|c6")
