@@ -78,7 +78,7 @@ demo: .venv/.installed abc-tools
 	.venv/bin/python bach/train.py --num_epochs $(BACH_EPOCHS)
 	.venv/bin/python bach/sample.py --output samples/sample.abc --render samples
 	.venv/bin/python bach/train.py --preset best --save_dir save_best --log_dir logs_best
-	.venv/bin/python bach/sample.py --save_dir save_best -n 1 --prime X: --seed 8 \
+	.venv/bin/python bach/sample.py --save_dir save_best -n 1 --prime X: --seed 249 \
 		--output samples/best/sample.abc --render samples/best
 	@echo
 	@echo "energy: plots and metrics.json in ops_logs/ (TensorBoard: tensorboard --logdir ops_logs)"
