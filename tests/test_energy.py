@@ -508,6 +508,8 @@ def test_an_interrupted_run_leaves_the_earlier_checkpoint_usable(trained, series
         [sys.executable, os.path.join(ROOT, "energy/train.py"), "--data", series_csv,
          "--logdir", logdir, "--steps", "1000000", "--early_stopping", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
+        # Ctrl-C as in a terminal, even where pytest runs in a background job (SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for line in proc.stdout:  # interrupt once training is under way
         if line.startswith("step "):
