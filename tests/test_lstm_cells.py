@@ -171,6 +171,29 @@ def test_both_cells_hold_the_same_variables_under_the_same_names():
 
 
 @pytest.mark.slow
+def test_the_block_model_gives_each_characters_loss_in_the_basic_models_order():
+    # the block cell runs time-major; char_losses stays row by row, as the basic cell's
+    model = load_script("bach/model.py")
+    rng = np.random.RandomState(3)
+    x, y = rng.randint(5, size=(3, 4)), rng.randint(5, size=(3, 4))
+    losses, values = {}, None
+    for cell in lstm_cells.CELLS:
+        args = argparse.Namespace(rnn_size=8, num_layers=2, vocab_size=5, seq_length=4,
+                                  batch_size=3, grad_clip=5.0, cell=cell)
+        with tf.Graph().as_default():
+            m = model.Model(args)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                if values is None:
+                    values = {v.op.name: sess.run(v) for v in m.model_variables}
+                for v in m.model_variables:
+                    v.load(values[v.op.name], sess)
+                losses[cell] = sess.run(m.char_losses, {m.input_data: x, m.targets: y})
+    np.testing.assert_allclose(losses["block"], losses["basic"], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(losses["basic"], losses["basic"].reshape(3, 4).T.ravel())
+
+
+@pytest.mark.slow
 def test_an_unknown_cell_kind_is_refused():
     with pytest.raises(ValueError, match="basic, block"):
         lstm_cells.make_lstm_cell("fused", 8)
