@@ -498,6 +498,14 @@ def test_residual_target_forecasts_in_the_chapters_units(series_csv, tmp_path, c
     assert forecast_kw(out) == pytest.approx(want, abs=1e-3)
 
 
+# Runs the script in sys.argv[1] with Ctrl-C as in a terminal, even where pytest runs in a
+# background job, whose children inherit SIGINT ignored.
+WITH_CTRL_C = ("import os, runpy, signal, sys; "
+               "signal.signal(signal.SIGINT, signal.default_int_handler); "
+               "sys.argv = sys.argv[1:]; sys.path.insert(0, os.path.dirname(sys.argv[0])); "
+               "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
 @pytest.mark.slow
 def test_an_interrupted_run_leaves_the_earlier_checkpoint_usable(trained, series_csv):
     _, logdir = trained
@@ -505,11 +513,9 @@ def test_an_interrupted_run_leaves_the_earlier_checkpoint_usable(trained, series
         index = handle.read()
     env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "energy/train.py"), "--data", series_csv,
-         "--logdir", logdir, "--steps", "1000000", "--early_stopping", "0"],
+        [sys.executable, "-c", WITH_CTRL_C, os.path.join(ROOT, "energy/train.py"),
+         "--data", series_csv, "--logdir", logdir, "--steps", "1000000", "--early_stopping", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, env=env,
-        # Ctrl-C as in a terminal, even where pytest runs in a background job (SIGINT ignored)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for line in proc.stdout:  # interrupt once training is under way
         if line.startswith("step "):
