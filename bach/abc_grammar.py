@@ -466,6 +466,11 @@ def header_counts(text, fields=COUNTED_FIELDS):
     return counts
 
 
+def dominant(tonic):
+    """The letter a fifth above the letter `tonic` (G -> D)."""
+    return "CDEFGAB"["CDEFGAB".index(tonic.upper()) - 3]
+
+
 def key_mode(key):
     """'minor' for a K: value such as Gm, else 'major'."""
     return "minor" if key.strip().endswith("m") else "major"

@@ -36,8 +36,8 @@ chosen. It never needs to take a character back, so the sampler never edits what
 import functools
 from fractions import Fraction
 
-from abc_grammar import (ACCIDENTAL_OF, ALTERATIONS, NOTE_LETTERS, TUPLET_Q, key_mode,
-                         key_signature, scale_degree)
+from abc_grammar import (ACCIDENTAL_OF, ALTERATIONS, NOTE_LETTERS, TUPLET_Q, dominant,
+                         key_mode, key_signature, scale_degree)
 
 MIN_BARS, MAX_BARS = 16, 48  # the corpus' tunes hold 18 to 51 bars
 # The corpus' form: |: A :|: B :|, the halves of one length; the first repeat closes after
@@ -89,9 +89,9 @@ CHORD_NOTES = 4          # the most notes in a chord, as in the corpus
 # bench_sample.py).
 CHORD_TIES = 0
 # A voice's line (its top note in voice 1, its bottom note in voice 2) moves by at most an
-# octave (7 letters) from one note or chord to the next, but for the tune's last: the
-# corpus leaps further in 3% of its intervals; the model, which often writes the right
-# letter in the wrong octave, in 11%.
+# octave (7 letters) from one note or chord to the next, but for the last of a bar with a
+# cadence (the tune's, the first half's): the corpus leaps further in 3% of its
+# intervals; the model, which often writes the right letter in the wrong octave, in 11%.
 MAX_LEAP = 7
 # The corpus' own grammar: StructureMask(alphabet, **CORPUS_GRAMMAR) reads 26 of its 31
 # tunes (tests/test_abc_mask.py says which not, and why), the held-out pieces among them.
@@ -613,7 +613,7 @@ class StructureMask(object):
         half = self.half and self.half - (self.bars - len(shape)) - 1  # its bar in the line
         goals = {len(shape) - 1: self.tonic} if final_line else {}
         if self.halves and half is not None and 0 <= half < len(shape):
-            goals[half] = "CDEFGAB"["CDEFGAB".index(self.tonic) - 3]
+            goals[half] = dominant(self.tonic)
         for k, (opening, volta, close) in enumerate(shape):
             yield from self._literal(opening + volta)
             last_in_line = k == len(shape) - 1
@@ -875,7 +875,7 @@ class StructureMask(object):
     def _window(self, bar):
         """(lowest, highest) pitch the voice's next note may have: within max_leap of its
         line's last note and, in voice 2, not above voice 1's lowest note sounding then
-        (that wins over the leap); anything for the tune's last note or chord."""
+        (that wins over the leap); anything for the last note or chord of a cadence."""
         if self._forced_last(bar):
             return LOWEST, HIGHEST
         low, high = self._voice_window(bar.voice)

@@ -191,7 +191,9 @@ def checked_statistics(stored):
             and all(counts(v, 7) for v in verticals)):
         return None
     openings = stored.get("openings", {v: [0] * 8 for v in VOICES})  # before: none
-    if not isinstance(openings, dict) or not all(counts(openings.get(v), 8) for v in VOICES):
+    if not isinstance(openings, dict) or not all(
+            counts(openings.get(v), 8) and openings[v][7] <= sum(openings[v][:7])
+            for v in VOICES):  # the rests before a first note: some of those notes
         return None
     return stored
 

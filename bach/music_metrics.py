@@ -194,7 +194,7 @@ def half_ends_on_dominant(tune):
     key = abc_grammar.header_fields(tune).get("K", "")
     if not key or key[0].upper() not in "CDEFGAB":
         return None
-    dominant = "CDEFGAB"["CDEFGAB".index(key[0].upper()) - 3]
+    wanted = abc_grammar.dominant(key[0])
     last = None
     for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
         if abc_grammar.line_voice(line) != "2":
@@ -202,11 +202,11 @@ def half_ends_on_dominant(tune):
         for music, close in abc_grammar.line_bars(line):
             try:
                 events = [e for e in abc_grammar.parse_bar(music) if e.accidentals]
+                last = events[-1] if events else last
             except abc_grammar.AbcSyntaxError:
-                events = []
-            last = events[-1] if events else last
+                last = None  # not known: a bar that cannot be read
             if close in (":|", ":||:"):
-                return None if last is None else "CDEFGAB"[min(last.accidentals) % 7] == dominant
+                return None if last is None else "CDEFGAB"[min(last.accidentals) % 7] == wanted
     return None
 
 
@@ -470,12 +470,12 @@ def sounding_time(notes, step, length):
     return sum(1 for pitches in sounding if len(pitches) >= 2), end
 
 
-def last_sonority_bass(notes, first=False):
-    """The lowest pitch sounding at the last onset (`first`: the first; None without
+def sonority_bass(notes, at="last"):
+    """The lowest pitch sounding at the last onset (`at` "first": the first; None without
     notes)."""
     if not notes:
         return None
-    at = (min if first else max)(n.time for _, n in notes)
+    at = (min if at == "first" else max)(n.time for _, n in notes)
     return min(n.pitch for _, n in notes if n.time <= at < n.time + n.duration)
 
 
@@ -568,7 +568,7 @@ def tune_record(tune, midi_path, errors, key_method="key"):
         return record
     notes = all_notes(music)
     two_or_more, total = sounding_time(notes, step, length)
-    bass, first_bass = last_sonority_bass(notes), last_sonority_bass(notes, first=True)
+    bass, first_bass = sonority_bass(notes), sonority_bass(notes, at="first")
     record.update(midi=True, notes=len(notes), muspy=muspy_metrics(music, key),
                   parallels=outer_voice_parallels(notes),
                   time_two_or_more=two_or_more, time_total=total,

@@ -254,6 +254,8 @@ def test_openings_count_each_voices_first_line_note_by_its_scale_degree():
     statistics = line_prior.line_statistics(TUNE)
     assert statistics["openings"] == line_prior.opening_counts([TUNE])
     assert line_prior.checked_statistics(dict(statistics, openings={"1": [1] * 8})) is None
+    more_rests = {"1": [0] * 7 + [1], "2": [1] * 8}  # a rest before a first note never written
+    assert line_prior.checked_statistics(dict(statistics, openings=more_rests)) is None
 
 
 def test_a_voices_first_note_leans_to_the_degrees_its_first_notes_take_in_the_corpus():
