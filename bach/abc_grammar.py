@@ -350,6 +350,14 @@ def parse_bar(text):
     return _BarReader(text).read()
 
 
+def bar_events(music):
+    """parse_bar's events of a bar, or [] if it cannot be read."""
+    try:
+        return parse_bar(music)
+    except AbcSyntaxError:
+        return []
+
+
 def duration(events):
     return sum((e.duration for e in events), Fraction(0))
 

@@ -795,8 +795,8 @@ class StructureMask(object):
         gap = self.chord_span
         if not held and len(missing) < 2:
             high = min(high, HIGHEST - gap)
-        # the last chord of a bar that ends the tune: the tonic lowest, below middle C, in
-        # voice 2; nothing below middle C in voice 1
+        # the last chord of a bar that ends on a cadence: its goal lowest, below middle C,
+        # in voice 2; nothing below middle C in voice 1 at the tune's end
         last = self._forced_last(bar) if not held else None
         goal = bar.goal if last == "must" else ""
         if last == "must":

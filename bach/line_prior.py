@@ -57,7 +57,8 @@ def line_pitches(tune):
         pick = max if voice == "1" else min
         for music, _ in abc_grammar.line_bars(line):
             lines.setdefault(voice, []).extend(
-                (pick(e.accidentals), bool(e.tied)) for e in bar_events(music) if e.accidentals)
+                (pick(e.accidentals), bool(e.tied))
+                for e in abc_grammar.bar_events(music) if e.accidentals)
     return lines
 
 
@@ -70,10 +71,10 @@ def opening_counts(tunes):
         key = abc_grammar.header_fields(tune).get("K", "")
         if not key or key[0].upper() not in "CDEFGAB":
             continue
-        tonic = pitch_number(key[0].upper(), "")
         for voice, line in line_pitches(tune).items():
             if voice in counts and line:
-                counts[voice][(line[0][0] - tonic) % 7] += 1
+                letter = "CDEFGAB"[line[0][0] % 7]
+                counts[voice][abc_grammar.scale_degree(letter, key[0].upper()) - 1] += 1
                 counts[voice][7] += _opens_with_rest(tune, voice)
     return counts
 
@@ -83,7 +84,7 @@ def _opens_with_rest(tune, voice):
     for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
         if (abc_grammar.line_voice(line) or "1") == voice:
             for music, _ in abc_grammar.line_bars(line):
-                events = bar_events(music)
+                events = abc_grammar.bar_events(music)
                 if events:
                     return not events[0].accidentals
     return False
@@ -119,19 +120,11 @@ def register_counts(tunes):
     return counts
 
 
-def bar_events(music):
-    """abc_grammar.parse_bar's events of a bar, or [] if it cannot be read."""
-    try:
-        return abc_grammar.parse_bar(music)
-    except abc_grammar.AbcSyntaxError:
-        return []
-
-
 def bar_onsets(music):
     """[(start, end, lowest pitch or None for a rest)] of a bar's events, in units of L:
     (tuplets as written, each note at its place), or [] if the bar cannot be read."""
     onsets, at = [], 0
-    for e in bar_events(music):
+    for e in abc_grammar.bar_events(music):
         onsets.append((at, at + e.duration, min(e.accidentals) if e.accidentals else None))
         at += e.duration
     return onsets
@@ -235,7 +228,7 @@ class LinePrior(object):
         letters = [(i, c) for i, c in enumerate(chars) if c in abc_grammar.NOTE_LETTERS]
         self.letter_ids = np.array([i for i, _ in letters], np.int64)
         self.letter_reach = [_reach(c) for _, c in letters]
-        self.letter_steps = [pitch_number(c.upper(), "") for _, c in letters]
+        self.letters = [c for _, c in letters]
         self.mark_ids = {m: chars.index(m) for m in MARKS.values() if m in chars}
         self.close_id = chars.index("]") if "]" in chars else None
         self.rest_id = chars.index("z") if "z" in chars else None
@@ -365,12 +358,12 @@ class LinePrior(object):
     def _opening_weights(self, mask):
         """Each letter's weight as the voice's first line note (its lowest in voice 2,
         a chord's first): the training pieces' share of its scale degree."""
-        tonic = pitch_number(mask.tonic.upper(), "")
-        key = ("opening", self.voice, tonic)
+        key = ("opening", self.voice, mask.tonic)
         weights = self.by_last.get(key)
         if weights is None:
             weights = self.by_last[key] = np.exp(np.array(
-                [self.log_opening[self.voice][(n - tonic) % 7] for n in self.letter_steps]))
+                [self.log_opening[self.voice][abc_grammar.scale_degree(c, mask.tonic) - 1]
+                 for c in self.letters]))
         return weights
 
     @staticmethod

@@ -47,10 +47,10 @@ class BlockLSTMCell(tf.nn.rnn_cell.BasicLSTMCell):
 
 def fused_groups():
     """How many row groups run_fused splits a batch into: one per core this process may
-    use (at most 8). One
-    BlockLSTM op keeps about one core busy (its matmuls are too small to split well), and
-    independent ops run side by side: on 2 cores, 2 groups take the block cell from 1.09 to
-    1.81 times the basic cell's speed on TF 2.21 (bach/EXPERIMENTS.md, "The fused cell")."""
+    use (at most 8). One BlockLSTM op keeps about one core busy (its matmuls are too small
+    to split well), and independent ops run side by side: on 2 cores, 2 groups take the
+    block cell from 1.09 to 1.81 times the basic cell's speed on TF 2.21
+    (bach/EXPERIMENTS.md, "The fused cell")."""
     usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     return max(1, min(len(usable) if usable else os.cpu_count() or 1, 8))
 
@@ -73,9 +73,9 @@ def run_fused(sequence, initial_state, multi_cell, scope, groups=1):
     is the op's own order: the caller builds the sequence so, which spares transposing it
     (and its gradient) both ways. With `groups` > 1 the rows are split into that many
     groups, as even as the batch allows, one op each, which TensorFlow runs side by side:
-    the rows of an LSTM never meet. A batch to train on needs at least
-    `groups` rows: on both TensorFlow lines an op given no rows gets a wrong gradient (its
-    outputs are right, so fewer rows are fine where nothing is trained).
+    the rows of an LSTM never meet. A batch to train on needs at least `groups` rows: on
+    both TensorFlow lines an op given no rows gets a wrong gradient (its outputs are right,
+    so fewer rows are fine where nothing is trained).
 
     The cells are first called once on the first step, in `scope`, as rnn_decoder does: that
     builds their variables under the same names, in the same order, with the same initial

@@ -176,10 +176,7 @@ def chord_counts(tune):
     for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
         count = counts.setdefault(abc_grammar.line_voice(line) or "1", [0, 0, 0])
         for music, _ in abc_grammar.line_bars(line):
-            try:
-                events = [e for e in abc_grammar.parse_bar(music) if e.accidentals]
-            except abc_grammar.AbcSyntaxError:
-                continue
+            events = [e for e in abc_grammar.bar_events(music) if e.accidentals]
             chords = [sorted(e.accidentals) for e in events if len(e.accidentals) > 1]
             count[0] += len(chords)
             count[1] += len(events)
