@@ -78,8 +78,9 @@ TOOL_TIMEOUT_S = 60
 GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
 MAX_ERRORS = 5  # abc2midi messages kept per tune
 # Bump when a tune's record changes, so cached corpus records are computed again.
-RECORD_VERSION = 7  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
-# 4: spelling; 5: parallels; 6: meter, chords, the first sonority; 7: the half's close
+RECORD_VERSION = 8  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
+# 4: spelling; 5: parallels; 6: meter, chords, the first sonority; 7: the half's close;
+# 8: semitone clashes between the hands
 MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
                  "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
                  "groove_consistency")
@@ -530,6 +531,28 @@ def outer_voice_parallels(notes):
     return [parallels, moves]
 
 
+def hand_clashes(notes):
+    """{kind: [onsets with a semitone clash, onsets]} at every onset of the first or the last
+    voice where both sound: a clash is a note of one a semitone from one of the other's
+    (or a major seventh, modulo the octave). kind: "together" where both strike, "upper"
+    where the first strikes over the last's held note, "lower" the other way round."""
+    tracks = sorted({track for track, _ in notes})
+    counts = {"together": [0, 0], "upper": [0, 0], "lower": [0, 0]}
+    if len(tracks) < 2:
+        return counts
+    hands = [[n for track, n in notes if track == tracks[k]] for k in (0, -1)]
+    for time in sorted({n.time for hand in hands for n in hand}):
+        sounding = [[n for n in hand if n.time <= time < n.time + n.duration] for hand in hands]
+        if not all(sounding):
+            continue
+        struck = [any(n.time == time for n in hand) for hand in sounding]
+        kind = "together" if all(struck) else ("upper" if struck[0] else "lower")
+        counts[kind][1] += 1
+        counts[kind][0] += any((a.pitch - b.pitch) % 12 in (1, 11)
+                               for a in sounding[0] for b in sounding[1])
+    return counts
+
+
 def histograms(notes, tonic, resolution):
     """Counts of the three histograms (pitch classes from the tonic; None without a key)."""
     lengths = [0] * len(NOTE_LENGTHS)
@@ -567,7 +590,7 @@ def tune_record(tune, midi_path, errors, key_method="key"):
     two_or_more, total = sounding_time(notes, step, length)
     bass, first_bass = sonority_bass(notes), sonority_bass(notes, at="first")
     record.update(midi=True, notes=len(notes), muspy=muspy_metrics(music, key),
-                  parallels=outer_voice_parallels(notes),
+                  parallels=outer_voice_parallels(notes), hand_clashes=hand_clashes(notes),
                   time_two_or_more=two_or_more, time_total=total,
                   histograms=histograms(notes, key[0] if key else None, music.resolution),
                   tonic_in_bass=None if key is None or bass is None
@@ -668,8 +691,8 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
     two_or_more_share, rest_bar_share ({voice: share}), rest_bar_share_all, tonic_in_bass
     (+ _count: [yes, known]), key_agreement, key_signature_agreement (+ _count), histograms
     ({name: shares}), histogram_counts ({name: counts}), intervals (repeated, steps,
-    over_octave: shares of the melodic intervals), bars (min, max, mean, within_range,
-    range), overlap (None without a reference)."""
+    over_octave: shares of the melodic intervals), hand_clashes ({kind: share}), bars (min,
+    max, mean, within_range, range), overlap (None without a reference)."""
     played = [r for r in records if r.get("midi")]
     summary = {"tunes": len(records), "midi_tunes": len(played),
                "tunes_with_abc2midi_errors": sum(1 for r in records if r["abc2midi_errors"])}
@@ -696,6 +719,11 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
     spelled = [sum(r.get("spelling", [0, 0, 0])[k] for r in records) for k in range(3)]
     summary["off_key_per_100"], summary["restated_per_100"] = (
         [100.0 * n / spelled[0] for n in spelled[1:]] if spelled[0] else [None, None])
+    summary["hand_clashes"] = {}  # {kind: share of its onsets}, "all" the three together
+    for kind in ("together", "upper", "lower", "all"):
+        pair = [sum(r["hand_clashes"][k][i] for r in played for k in r.get("hand_clashes", {})
+                    if kind in ("all", k)) for i in range(2)]
+        summary["hand_clashes"][kind] = pair[0] / float(pair[1]) if pair[1] else None
     parallels = [sum(r.get("parallels", [0, 0])[k] for r in played) for k in range(2)]
     summary["parallels_per_100"] = 100.0 * parallels[0] / parallels[1] if parallels[1] else None
     vertical = summary["histograms"]["vertical_interval"]
@@ -849,6 +877,14 @@ def table_rows(sets, ceiling=None):
                                                   for s in values]),
              ("dissonant above the bass (2nds, 4th, tritone, 7ths), share of intervals",
               [_fmt(s.get("dissonant_share")) for s in values]),
+             ("semitone clashes between the hands, share of onsets where both sound",
+              [_fmt(s.get("hand_clashes", {}).get("all"), 3) for s in values]),
+             ("... where both strike", [_fmt(s.get("hand_clashes", {}).get("together"), 3)
+                                        for s in values]),
+             ("... where voice 1 strikes over a held note",
+              [_fmt(s.get("hand_clashes", {}).get("upper"), 3) for s in values]),
+             ("... where voice 2 strikes under a held note",
+              [_fmt(s.get("hand_clashes", {}).get("lower"), 3) for s in values]),
              ("parallel fifths and octaves, outer voices, per 100 moves of both",
               [_fmt(s.get("parallels_per_100"), 1) for s in values]),
              ("notes off the key signature, per 100 notes",

@@ -161,6 +161,20 @@ def test_parallel_fifths_and_octaves_are_counted_where_both_outer_voices_move():
     assert mm.outer_voice_parallels(notes) == [1, 2]
 
 
+def test_semitone_clashes_between_the_hands_are_counted_by_who_strikes():
+    note = types.SimpleNamespace
+    notes = [(1, note(time=0, duration=4, pitch=72)),   # c over C: no clash, together
+             (1, note(time=4, duration=4, pitch=71)),   # B over a held C: clash, upper
+             (1, note(time=8, duration=8, pitch=66)),   # F sharp over G: clash, together
+             (2, note(time=0, duration=8, pitch=48)),
+             (2, note(time=8, duration=4, pitch=55)),
+             (2, note(time=12, duration=4, pitch=50))]  # D under a held F sharp: lower
+    clashes = mm.hand_clashes(notes)
+    assert clashes == {"together": [1, 2], "upper": [1, 1], "lower": [0, 1]}
+    assert mm.hand_clashes(notes[:3]) == {"together": [0, 0], "upper": [0, 0],
+                                          "lower": [0, 0]}  # one hand: nothing to clash
+
+
 def test_the_dissonant_intervals_are_seconds_the_fourth_the_tritone_and_sevenths():
     assert [mm.VERTICAL_LABELS[i] for i in mm.DISSONANT] == ["m2", "M2", "4", "tt", "m7",
                                                             "M7"]
