@@ -101,6 +101,7 @@ CORPUS_GRAMMAR = dict(min_bars=1, max_bars=100, line_bars=(1, 4), line_notes=200
                       on_beat=False, keys=None, header_counts=None, chord_seconds=True,
                       halves=None)
 ACCIDENTAL_STARTS = "^_="
+SCALE_SEMITONES = (0, 2, 4, 5, 7, 9, 11)  # C D E F G A B above C
 NOTE_STARTS = frozenset(ACCIDENTAL_STARTS + NOTE_LETTERS)
 ACCIDENTALS = ("", "^", "_", "=")  # no double sharp or flat: the corpus writes none
 SPELLINGS = tuple(a + letter for a in ACCIDENTALS for letter in NOTE_LETTERS)
@@ -231,6 +232,11 @@ def _in_range(letter, marks):
     return LOWEST <= pitch_number(letter, marks) <= HIGHEST
 
 
+def semitone(number, alteration):
+    """A pitch number (C=0, c=7) sounding with `alteration` (-1, 0, 1) in semitones (C=0)."""
+    return 12 * (number // 7) + SCALE_SEMITONES[number % 7] + alteration
+
+
 def pitch_number(letter, marks):
     number = "CDEFGAB".index(letter.upper()) + (7 if letter.islower() else 0)
     return number + 7 * marks.count("'") - 7 * marks.count(",")
@@ -269,7 +275,10 @@ class _Bar(object):
         self.tuplet_low = None
         self.tops = []        # voice 1: (start, end, highest pitch or None) of its notes
         self.tuplet_high = None
+        self.sounds = []      # voice 1: (start, end, frozenset of its semitones) of its notes
+        self.tuplet_sounds = frozenset()
         self.above_tops = None  # voice 2: voice 1's tops in the same bar
+        self.above_sounds = None  # voice 2: voice 1's sounds in the same bar
         self.above = None     # voice 2: voice 1's onsets in the same bar
 
 
@@ -347,6 +356,33 @@ class StructureMask(object):
         at = self._next_onset(bar)
         lows = _sounding_at(bar.above, at)
         return (min(lows), any(start == at for start, _, _ in bar.above)) if lows else None
+
+    def upper_sounds(self, length):
+        """In voice 2's bars: (the semitones voice 1 sounds where voice 2's next note starts,
+        those it strikes after that and less than `length` units later, in this bar): what
+        sounds over that note if it lasts `length`; None elsewhere."""
+        bar = self.bar
+        if bar is None or bar.voice != "2" or not bar.above_sounds:
+            return None
+        at = self._next_onset(bar)
+        now = [p for start, end, pitches in bar.above_sounds if start <= at < end
+               for p in pitches]
+        ahead = [p for start, _, pitches in bar.above_sounds if at < start < at + length
+                 for p in pitches]
+        return frozenset(now), frozenset(ahead)
+
+    def alteration(self, letter, accidental=""):
+        """The alteration (-1, 0, 1) `letter` would sound with after `accidental` in the
+        current bar: the accidental's, else the bar's last for the letter, else the key's."""
+        if accidental:
+            return ALTERATIONS[accidental]
+        letters = self.bar.letters if self.bar is not None else {}
+        return letters.get(letter.upper(), self.key_sig[letter.upper()])
+
+    def position(self):
+        """Where the current bar stands, in units of L: from its start: the start of the note
+        being written (None between bars)."""
+        return None if self.bar is None else self.units - self.bar.remaining
 
     def may_open_ending(self):
         """May a `[` open an ending `[1`/`[2` here, between bars (else it opens a chord or
@@ -532,7 +568,7 @@ class StructureMask(object):
     def _leader_line(self):
         """Voice 1's line: [(opening, volta, closing bar line), ...] of its bars; it chooses
         them, within the bar counts and repeat rules."""
-        shape, opening, self.v1_onsets, self.v1_tops = [], "", [], []
+        shape, opening, self.v1_onsets, self.v1_tops, self.v1_sounds = [], "", [], [], []
         # A repeat may open the line unless one is open or a tie goes into the line; in the
         # binary form each half opens with one.
         free = not any(self.ties.values()) and not self.repeat_open
@@ -570,6 +606,7 @@ class StructureMask(object):
             close, char = yield from self._bar(bar, char, len(shape) + 1)
             self.v1_onsets.append(bar.onsets)
             self.v1_tops.append(bar.tops)
+            self.v1_sounds.append(bar.sounds)
             self.ties["1"], notes_left = bar.out_ties, self._next_bar_notes(bar, len(shape) + 1)
             self.last_v1_lowest = bar.last_lowest
             self.bars += 1
@@ -622,6 +659,7 @@ class StructureMask(object):
             bar = _Bar(self.units, self.ties["2"], no_tie_out, close)
             bar.voice = "2"
             bar.above, bar.above_tops = self.v1_onsets[k], self.v1_tops[k]
+            bar.above_sounds = self.v1_sounds[k]
             self.bar = bar
             if k in goals and self.end_on_tonic:
                 bar.cadence, bar.goal = "must", goals[k]
@@ -899,18 +937,22 @@ class StructureMask(object):
         if bar.voice != "1":
             return
         low, high = (min(pitches), max(pitches)) if pitches else (None, None)
+        sounds = frozenset(semitone(n, a) for n, a in (pitches or {}).items())
         if in_tuplet:
             lows = [x for x in (bar.tuplet_low, low) if x is not None]
             highs = [x for x in (bar.tuplet_high, high) if x is not None]
             bar.tuplet_low = min(lows) if lows else None
             bar.tuplet_high = max(highs) if highs else None
+            bar.tuplet_sounds |= sounds
             if bar.tuplet_left:
                 return
             low, high, bar.tuplet_low, bar.tuplet_high = (bar.tuplet_low, bar.tuplet_high,
                                                           None, None)
+            sounds, bar.tuplet_sounds = bar.tuplet_sounds, frozenset()
         span = (self.units - before, self.units - bar.remaining)
         bar.onsets.append(span + (low,))
         bar.tops.append(span + (high,))
+        bar.sounds.append(span + (sounds,))
 
     def _voice_window(self, voice):
         last = self.line_pitch.get(voice)

@@ -16,7 +16,10 @@ weighed, in voice 1 each later note against closing the chord with the highest s
 Voice 2, written under a voice 1 already there, also weighs each note by v(d) **
 (VERTICAL_WEIGHT * strength): v the training pieces' share of the interval d, in letters
 modulo the octave, from voice 2's note up to the lowest note voice 1 sounds as it starts
-(thirds and sixths most, seconds and sevenths least). And a chord's `[` weighs
+(thirds and sixths most, seconds and sevenths least), and by CLASH_WEIGHT ** strength
+for each note of voice 1 a semitone (or a major seventh) from it, among those sounding
+where it starts and those struck over it while it lasts as long as voice 2's note before
+(the letters cannot tell a minor second from a major one). And a chord's `[` weighs
 CHORD_WEIGHT ** strength against a single note: the model alone writes chords more often
 than Bach does, and the mask and prior more often still. A voice's first note weighs each
 letter by o(g), o the training pieces' share of that voice's first line note at scale degree
@@ -26,7 +29,7 @@ whose voice opens so: Bach's bass opens on the tonic at once, the model's rarely
 import numpy as np
 
 import abc_grammar
-from abc_mask import ACCIDENTAL_STARTS, HIGHEST, LOWEST, pitch_number
+from abc_mask import ACCIDENTAL_STARTS, HIGHEST, LOWEST, pitch_number, semitone
 
 EVENT_STARTS = frozenset("z[(" + abc_grammar.NOTE_LETTERS + ACCIDENTAL_STARTS)
 MOVE_LIMIT = 8  # signed moves from -8 to 8 letters, further ones counted at the ends
@@ -45,6 +48,10 @@ CHORD_WEIGHT = {"1": 0.5, "2": 0.3}
 # (both move, to the same perfect interval, in letters): the corpus has 0.4 in 100 such
 # moves (music_metrics); 0.02 chosen on seeds 101-112 over 0.1 (bach/EXPERIMENTS.md).
 PARALLEL_WEIGHT = 0.02
+# What a note of voice 2 weighs for each note of voice 1 a semitone from it (or a major
+# seventh, modulo the octave), sounding where it starts or struck over it while it lasts:
+# the letters cannot tell F from F sharp, nor a major second from a minor one.
+CLASH_WEIGHT = 0.15
 
 
 def line_pitches(tune):
@@ -130,6 +137,19 @@ def bar_onsets(music):
     return onsets
 
 
+def _bar_pairs(tunes):
+    """(voice 1's onsets, voice 2's onsets) of each bar the two voices share, bar_onsets'."""
+    for tune in tunes:
+        upper = []  # voice 1's bars waiting for voice 2's
+        for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
+            bars = [bar_onsets(music) for music, _ in abc_grammar.line_bars(line)]
+            if abc_grammar.line_voice(line) in (None, "1"):
+                upper = bars
+                continue
+            for pair in zip(upper, bars):
+                yield pair
+
+
 def vertical_counts(tunes):
     """[[count] * 7, [count] * 7]: the 7 diatonic intervals (0 unison or octave, 1 a
     second, ... 6 a seventh, modulo the octave) from voice 2's line note at each of its
@@ -139,20 +159,13 @@ def vertical_counts(tunes):
     where each falls (the mask reads a tuplet of voice 1 as one span, struck at its
     start)."""
     counts = [[0] * 7, [0] * 7]
-    for tune in tunes:
-        upper = []  # voice 1's bars waiting for voice 2's
-        for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
-            bars = [bar_onsets(music) for music, _ in abc_grammar.line_bars(line)]
-            if abc_grammar.line_voice(line) in (None, "1"):
-                upper = bars
-                continue
-            for above, below in zip(upper, bars):
-                for start, _, low in below:
-                    sounding = [(p, a == start) for a, b, p in above
-                                if a <= start < b and p is not None]
-                    if low is not None and sounding:
-                        lowest, together = min(sounding)
-                        counts[together][(lowest - low) % 7] += 1
+    for above, below in _bar_pairs(tunes):
+        for start, _, low in below:
+            sounding = [(p, a == start) for a, b, p in above
+                        if a <= start < b and p is not None]
+            if low is not None and sounding:
+                lowest, together = min(sounding)
+                counts[together][(lowest - low) % 7] += 1
     return counts
 
 
@@ -234,6 +247,7 @@ class LinePrior(object):
         self.rest_id = chars.index("z") if "z" in chars else None
         self.open_id = chars.index("[") if "[" in chars else None
         self.chord_weight = {v: w ** strength for v, w in CHORD_WEIGHT.items()}
+        self.log_clash = strength * np.log(CLASH_WEIGHT)
         self.log_parallel = strength * np.log(PARALLEL_WEIGHT)
         self.by_last = {}
         self.new_tune()
@@ -254,10 +268,15 @@ class LinePrior(object):
         self.refs = {}
         self.pair_upper = None  # voice 1's top note over voice 2's latest (upper_highest)
         self.started = set()  # the voices that have written a note, chord or rest
+        # voice 2's pace: how far its latest note started after the one before (units of
+        # L:, within a bar), and where its latest note started
+        self.pace, self.onset = None, None
+        self.accidental = ""  # the accidental just written, before its letter
 
     def feed(self, char, mask):
         """Note `char`, just fed to `mask` (whose line_pitch then already holds a new note)."""
         self.recent = (self.recent + char)[-5:]
+        self.accidental = self.accidental + char if char in ACCIDENTAL_STARTS else ""
         if self.recent in ("[V:1]", "[V:2]"):
             self.voice = self.recent[3]
         elif self.voice and char in EVENT_STARTS:
@@ -269,6 +288,10 @@ class LinePrior(object):
             self.refs[self.voice] = (self.refs.get(self.voice, (None, None))[1], self.before)
         if self.voice == "2" and letter and not self.chord and hasattr(mask, "upper_highest"):
             self.pair_upper = mask.upper_highest(next_note=False)  # a note's or chord's first
+            start = mask.position()
+            if None not in (start, self.onset) and start > self.onset:
+                self.pace = start - self.onset
+            self.onset = start
         if self.chord is not None:
             if letter:
                 self.chord.append([char, ""])
@@ -287,14 +310,15 @@ class LinePrior(object):
         return lines.get(self.voice) if lines and self.voice else None
 
     def _letter_weights(self, last, before, leap, above=LOWEST - 1, upper=None,
-                        parallel=None):
+                        parallel=None, sounds=None):
         """Each letter's weight: the best of its octaves within `leap` letters of `last`
         (the mask's max_leap; None: any) and above `above` (a chord's notes go up), else of
         all its octaves (the mask may let the line leap further, below voice 1); `upper`:
         voice 1's lowest note above it, or None; `parallel`: (voice 1's top note, the
         perfect interval, 0 or 4 in letters modulo 7, that a note other than `last` must
-        not make with it again), or None."""
-        key = (self.voice, last, before, leap, above, upper, parallel)
+        not make with it again), or None; `sounds`: (voice 1's semitones over the note,
+        the alteration of each letter C ... B) for the clash term, or None."""
+        key = (self.voice, last, before, leap, above, upper, parallel, sounds)
         weights = self.by_last.get(key)
         if weights is None:
             weights = []
@@ -304,9 +328,15 @@ class LinePrior(object):
                 weights.append(max(self._log_weight(n, last, before, upper) + (
                     self.log_parallel if parallel is not None and n != last
                     and (parallel[0] - n) % 7 == parallel[1] else 0.0)
-                    for n in within or reach))
+                    + self._log_clash(n, sounds) for n in within or reach))
             weights = self.by_last[key] = np.exp(weights)
         return weights
+
+    def _log_clash(self, number, sounds):
+        if not sounds:
+            return 0.0
+        pitch = semitone(number, sounds[1][number % 7])
+        return self.log_clash * sum((u - pitch) % 12 in (1, 11) for u in sounds[0])
 
     def reweigh(self, p, mask):
         """`p` (the masked probabilities) with the line's next pitch weighed by the prior,
@@ -314,8 +344,8 @@ class LinePrior(object):
         first note, the lowest; in voice 1's, each note after the first against closing
         the chord with the highest so far), an octave mark against the note staying, and
         a chord's `[` against a note by CHORD_WEIGHT (not where it may open an ending).
-        Models trained before the verticals get neither the vertical nor the parallel
-        term."""
+        Models trained before the verticals get neither the vertical, the parallel nor the
+        clash term."""
         last = self._last(mask)
         if self.voice in self.opening_rest and self.voice not in self.started and \
                 self.rest_id is not None:
@@ -335,6 +365,13 @@ class LinePrior(object):
         if top is not None and self.pair_upper is not None and top != self.pair_upper:
             parallel = (self.pair_upper - last) % 7
             parallel = (top, parallel) if parallel in (0, 4) else None
+        sounds = None  # voice 1's semitones over voice 2's next note, if it keeps the pace
+        if self.voice == "2" and self.has_verticals and self.chord in (None, []) and \
+                hasattr(mask, "upper_sounds"):
+            over = mask.upper_sounds(self.pace or 0)
+            if over is not None:
+                sounds = (over[0] | over[1], tuple(
+                    mask.alteration(c, self.accidental) for c in "CDEFGAB"))
         # the line's pitch before its latest event (the one `last` ends) and before that
         earlier, latest = self.refs.get(self.voice, (None, None))
         if self.chord is None:
@@ -342,11 +379,11 @@ class LinePrior(object):
                 self._weigh_mark(p, self.note[0], self.note[1], latest, earlier)
             self._redistribute(p, self.letter_ids,
                                self._letter_weights(last, latest, leap, upper=upper,
-                                                   parallel=parallel))
+                                                   parallel=parallel, sounds=sounds))
         elif self.voice != "1" and not self.chord:
             self._redistribute(p, self.letter_ids,
                                self._letter_weights(last, earlier, leap, upper=upper,
-                                                   parallel=parallel))
+                                                   parallel=parallel, sounds=sounds))
         elif self.voice == "1" and self.chord and self.close_id is not None:
             top = pitch_number(*self.chord[-1])
             ids = np.append(self.letter_ids, self.close_id)

@@ -214,11 +214,40 @@ def test_voice_2_shuns_parallel_octaves_and_fifths_with_voice_1():
     weigh.reweigh(p, mask)
     d, b = p[chars.index("D")], p[chars.index("B")]
     assert np.isclose(d, line_prior.PARALLEL_WEIGHT * b)
-    # voice 1 holding c over the next note: no parallel, C to D as C to B
-    mask, weigh, chars = fed(HEAD + "[V:1]c6|\n[V:2]C2 ", verticals=flat, no_crossing=True)
+    # voice 1 holding e over the next note: no parallel (nor a semitone), C to D as C to B
+    mask, weigh, chars = fed(HEAD + "[V:1]e6|\n[V:2]C2 ", verticals=flat, no_crossing=True)
     p = allowed_ones(mask, chars)
     weigh.reweigh(p, mask)
     assert np.isclose(p[chars.index("D")], p[chars.index("B")])
+
+
+def test_voice_2_shuns_a_semitone_against_voice_1_where_it_starts():
+    # K:G: voice 1 holds f sharp; from A, G is a semitone under it (a major seventh), B is
+    # not: a step down weighs CLASH_WEIGHT times a step up, no interval preferred otherwise
+    flat = [[1] * 7, [1] * 7]
+    mask, weigh, chars = fed(HEAD + "[V:1]f6|\n[V:2]A2 ", verticals=flat, no_crossing=True)
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)
+    g, b = p[chars.index("G")], p[chars.index("B")]
+    assert np.isclose(g, line_prior.CLASH_WEIGHT * b)
+    # after =F in voice 2's bar, an F is a semitone under voice 1's f sharp too; E is not
+    mask, weigh, chars = fed(HEAD + "[V:1]f6|\n[V:2]=F2 A2 ", verticals=flat, no_crossing=True)
+    assert mask.alteration("F") == 0 and mask.alteration("F", "^") == 1
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)
+    assert p[chars.index("F")] < p[chars.index("E")]
+
+
+def test_voice_2_shuns_a_semitone_that_voice_1_strikes_over_it_at_its_pace():
+    # voice 2 moves in quarters (C2 then A2 at 2): its next note, at 4, lasts to 6, where
+    # voice 1 strikes g: F sharp (K:G) would clash with it, E would not
+    flat = [[1] * 7, [1] * 7]
+    text = HEAD + "[V:1]e2 e2 e g|\n[V:2]C2 G,2 "
+    mask, weigh, chars = fed(text, verticals=flat, no_crossing=True)
+    assert mask.upper_sounds(2) == (frozenset([16]), frozenset([19]))
+    p = allowed_ones(mask, chars)
+    weigh.reweigh(p, mask)
+    assert np.isclose(p[chars.index("F")], line_prior.CLASH_WEIGHT * p[chars.index("A")])
 
 
 def test_a_chord_of_voice_2_shuns_parallels_too_and_voice_2_lines_may_follow_each_other():
