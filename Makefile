@@ -69,7 +69,7 @@ lint: .venv/.installed
 # The main job. bach trains the chapter's model for BACH_EPOCHS epochs (the chapter's 5),
 # about half a minute an epoch on 2 cores (`make demo BACH_EPOCHS=1` for a quicker look),
 # then --preset best (bach/EXPERIMENTS.md), whose whole tunes come from the structured sampler
-# (seed 8: the tune README.md shows, which a musician's review picked, bach/EXPERIMENTS.md).
+# (seed 249: the tune README.md shows, which a musician's review picked, bach/EXPERIMENTS.md).
 BACH_EPOCHS ?= 5
 demo: .venv/.installed abc-tools
 	.venv/bin/python data/fetch.py
