@@ -299,10 +299,12 @@ def homogeneity_p(a, b):
 
 @pytest.mark.slow
 def test_graph_sampler_matches_the_loop_sampler(trained):
-    """Same argmax path for type 0; for types 1 and 2 the same distribution of the first
-    characters, by a chi-square test on many independent draws. The seeds are fixed, so the
-    test is deterministic; p < 0.001 would be a real difference (a correct sampler fails
-    that test with probability 0.001 for a random seed)."""
+    """Same argmax path for type 0; for types 1 to 3 the same distribution of the first
+    characters, by a chi-square test on many independent draws. The seeds are fixed, but
+    the tiny model trained for it differs between machines, so each of the 9 tests uses
+    p < 0.001 / 9 (Bonferroni): a correct sampler fails one of them with probability 0.001,
+    where a real difference gives p far below (one failed at p = 0.00077 against 0.001
+    on a new machine, TF 1.15.5)."""
     sample, loaded, chars = open_model(trained["save_dir"], "graph")
     with loaded[1]:
         kwargs = dict(prime="X:1\n", count=1, length=40, sampling_type=0, temperature=1.0)
@@ -317,7 +319,7 @@ def test_graph_sampler_matches_the_loop_sampler(trained):
             assert len(set(g[0] for g in graph)) > 3  # really drawn
             for position in range(3):
                 p = homogeneity_p([g[position] for g in graph], [lp[position] for lp in loop])
-                assert p > 0.001, (sampling_type, position, p)
+                assert p > 0.001 / 9, (sampling_type, position, p)
             if sampling_type in (2, 3):
                 # Drawn after the space (bar line) only; then the most likely follows.
                 for text in graph[:20]:
