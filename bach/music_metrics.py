@@ -78,9 +78,9 @@ TOOL_TIMEOUT_S = 60
 GRID_PER_QUARTER = 48  # onsets and ends are rounded to 1/48 of a quarter note
 MAX_ERRORS = 5  # abc2midi messages kept per tune
 # Bump when a tune's record changes, so cached corpus records are computed again.
-RECORD_VERSION = 8  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
+RECORD_VERSION = 9  # 2: chords sound together (CHORD_ATTACK); 3: vertical intervals;
 # 4: spelling; 5: parallels; 6: meter, chords, the first sonority; 7: the half's close;
-# 8: semitone clashes between the hands
+# 8: semitone clashes between the hands; 9: rests
 MUSPY_METRICS = ("pitch_range", "n_pitch_classes_used", "polyphony", "pitch_in_scale_rate",
                  "scale_consistency", "pitch_class_entropy", "empty_beat_rate",
                  "groove_consistency")
@@ -171,17 +171,20 @@ def voice_bars(tune):
 
 
 def chord_counts(tune):
-    """{voice: [chords, notes and chords, chords holding a second]} of a tune's music
-    lines (a line without `[V:n]` is voice "1"; bars that cannot be read are left out)."""
+    """{voice: [chords, notes and chords, chords holding a second, rests]} of a tune's
+    music lines (a line without `[V:n]` is voice "1"; bars that cannot be read are left
+    out)."""
     counts = collections.OrderedDict()
     for line in abc_grammar.music_lines(abc_grammar.split_header(tune)[1]):
-        count = counts.setdefault(abc_grammar.line_voice(line) or "1", [0, 0, 0])
+        count = counts.setdefault(abc_grammar.line_voice(line) or "1", [0, 0, 0, 0])
         for music, _ in abc_grammar.line_bars(line):
-            events = [e for e in abc_grammar.bar_events(music) if e.accidentals]
+            every = abc_grammar.bar_events(music)
+            events = [e for e in every if e.accidentals]
             chords = [sorted(e.accidentals) for e in events if len(e.accidentals) > 1]
             count[0] += len(chords)
             count[1] += len(events)
             count[2] += sum(1 for c in chords if any(b - a < 2 for a, b in zip(c, c[1:])))
+            count[3] += len(every) - len(events)
     return counts
 
 
@@ -749,18 +752,21 @@ def summarise(records, reference=None, length_range=LENGTH_RANGE):
 
 def chord_and_meter_shares(records):
     """{chord_share: {voice: chords as a share of its notes and chords},
-    chord_second_share: the share of all chords holding a second, meters: {M: value:
-    tunes}} of a set's records."""
+    chord_second_share: the share of all chords holding a second, rest_share: {voice: rests
+    as a share of its notes, chords and rests}, meters: {M: value: tunes}} of a set's
+    records."""
     chords, meters = collections.OrderedDict(), collections.Counter()
     for record in records:
         for voice, counts in record.get("chords", {}).items():
-            chords[voice] = [a + b for a, b in zip(chords.get(voice, [0, 0, 0]), counts)]
+            chords[voice] = [a + b for a, b in zip(chords.get(voice, [0, 0, 0, 0]), counts)]
         if record.get("meter"):
             meters[record["meter"]] += 1
     total = [sum(c[k] for c in chords.values()) for k in range(3)]
     return {"chord_share": collections.OrderedDict(
-        (v, c / float(n) if n else None) for v, (c, n, _) in chords.items()),
+        (v, c / float(n) if n else None) for v, (c, n, _, _) in chords.items()),
         "chord_second_share": total[2] / float(total[0]) if total[0] else None,
+        "rest_share": collections.OrderedDict(
+            (v, c[3] / float(c[1] + c[3]) if c[1] + c[3] else None) for v, c in chords.items()),
         "meters": dict(meters)}
 
 
@@ -851,6 +857,8 @@ def table_rows(sets, ceiling=None):
                                                 for s in values]))
     rows += [("chords, share of voice %s's notes and chords" % v,
               [_fmt(s.get("chord_share", {}).get(v)) for s in values]) for v in voices]
+    rows += [("rests, share of voice %s's notes, chords and rests" % v,
+              [_fmt(s.get("rest_share", {}).get(v), 3) for s in values]) for v in voices]
     rows.append(("chords holding a second (or a unison), share of chords",
                  [_fmt(s.get("chord_second_share")) for s in values]))
     rows += [("first sonority has the tonic in the bass",

@@ -228,13 +228,14 @@ def test_the_first_sonority_is_read_as_the_last_one_rests_left_out():
     assert [r["meter"] for r in records()] == ["4/4", "2/4"]
 
 
-def test_chords_are_counted_per_voice_among_its_notes_and_chords_not_its_rests():
+def test_chords_are_counted_per_voice_among_its_notes_and_chords_and_rests_apart():
     tune = ("X:1\nM:3/4\nL:1/8\nK:G\n[V:1][GB]2 z2 d2|[ce]2 [def]2 g2|\n"
             "[V:2]G,4 z2|[C,E,]6|\n")
-    assert mm.chord_counts(tune) == {"1": [3, 5, 1], "2": [1, 2, 0]}  # [def] holds seconds
+    # [def] holds seconds; voice 1 rests once among 6 events, voice 2 once among 3
+    assert mm.chord_counts(tune) == {"1": [3, 5, 1, 1], "2": [1, 2, 0, 1]}
     shares = mm.chord_and_meter_shares([{"chords": mm.chord_counts(tune), "meter": "3/4"}])
     assert shares == {"chord_share": {"1": 0.6, "2": 0.5}, "chord_second_share": 0.25,
-                      "meters": {"3/4": 1}}
+                      "rest_share": {"1": 1 / 6.0, "2": 1 / 3.0}, "meters": {"3/4": 1}}
 
 
 def test_a_half_ends_on_the_dominant_when_voice_2_closes_the_first_repeat_on_it():
