@@ -44,6 +44,15 @@ VERTICAL_WEIGHT = 2.0
 # 0.18 (counted by a script outside the repo; chosen on seeds 101-112 to bring them near,
 # bach/EXPERIMENTS.md).
 CHORD_WEIGHT = {"1": 0.5, "2": 0.3}
+# What a rest weighs against the model's own share after a voice's first event: the
+# structured sampler rested in 0.10 and 0.088 of voice 1's and voice 2's events, the corpus
+# in 0.056 and 0.049 (music_metrics' rest_share, seeds 101-130, bach/EXPERIMENTS.md).
+REST_WEIGHT = {"1": 0.5, "2": 0.5}
+# What the first character of a note's or chord's length weighs (L:1/16: "2" an eighth,
+# "/" a thirty-second): the structured sampler wrote 0.36 eighths and 0.20 thirty-seconds
+# among its notes, the corpus 0.22 and 0.12, with 0.47 sixteenths against 0.25
+# (music_metrics' note-length histogram, seeds 101-130, bach/EXPERIMENTS.md).
+LENGTH_WEIGHT = {"2": 0.45, "/": 0.6, "4": 0.4}
 # What a note of voice 2 weighs that makes parallel fifths or octaves with voice 1's top
 # (both move, to the same perfect interval, in letters): the corpus has 0.4 in 100 such
 # moves (music_metrics); 0.02 chosen on seeds 101-112 over 0.1 (bach/EXPERIMENTS.md).
@@ -247,6 +256,9 @@ class LinePrior(object):
         self.rest_id = chars.index("z") if "z" in chars else None
         self.open_id = chars.index("[") if "[" in chars else None
         self.chord_weight = {v: w ** strength for v, w in CHORD_WEIGHT.items()}
+        self.rest_weight = {v: w ** strength for v, w in REST_WEIGHT.items()}
+        self.length_weights = [(chars.index(c), w ** strength)
+                               for c, w in LENGTH_WEIGHT.items() if c in chars]
         self.log_clash = strength * np.log(CLASH_WEIGHT)
         self.log_parallel = strength * np.log(PARALLEL_WEIGHT)
         self.by_last = {}
@@ -272,11 +284,13 @@ class LinePrior(object):
         # L:, within a bar), and where its latest note started
         self.pace, self.onset = None, None
         self.accidental = ""  # the accidental just written, before its letter
+        self.length_next = False  # a note's or chord's length may start here
 
     def feed(self, char, mask):
         """Note `char`, just fed to `mask` (whose line_pitch then already holds a new note)."""
         self.recent = (self.recent + char)[-5:]
         self.accidental = self.accidental + char if char in ACCIDENTAL_STARTS else ""
+        closes_chord = char == "]" and self.chord is not None  # not [V:n]: chord is None
         if self.recent in ("[V:1]", "[V:2]"):
             self.voice = self.recent[3]
         elif self.voice and char in EVENT_STARTS:
@@ -303,6 +317,7 @@ class LinePrior(object):
             self.note[1] += char
         else:
             self.note = None
+        self.length_next = closes_chord or (self.chord is None and self.note is not None)
         self.before = self._last(mask)
 
     def _last(self, mask):
@@ -347,9 +362,14 @@ class LinePrior(object):
         Models trained before the verticals get neither the vertical, the parallel nor the
         clash term."""
         last = self._last(mask)
+        if self.length_next:
+            for i, weight in self.length_weights:
+                p[i] *= weight
         if self.voice in self.opening_rest and self.voice not in self.started and \
                 self.rest_id is not None:
             p[self.rest_id] *= self.opening_rest[self.voice]
+        elif self.voice in self.started and self.rest_id is not None:
+            p[self.rest_id] *= self.rest_weight.get(self.voice, 1.0)  # a rest mid-line
         if self.chord is None and self.open_id is not None and p[self.letter_ids].sum() > 0 \
                 and not getattr(mask, "may_open_ending", lambda: False)():
             p[self.open_id] *= self.chord_weight.get(self.voice, 1.0)  # a chord or a note

@@ -63,11 +63,11 @@ def allowed_ones(mask, chars):
     return np.array([1.0 if c in mask.allowed() else 0.0 for c in chars])
 
 
-def fed(text, no_crossing=False, **kwargs):
+def fed(text, no_crossing=False, unit_lengths=("1/8",), **kwargs):
     """A StructureMask and a LinePrior that have both read `text`."""
     weigh, chars = prior(**kwargs)
     mask = mask_module.StructureMask(chars, halves=None, max_leap=None, no_crossing=no_crossing,
-                                     unit_lengths=("1/8",))
+                                     unit_lengths=unit_lengths)
     for char in text:
         mask.feed(char)
         weigh.feed(char, mask)
@@ -88,7 +88,10 @@ def test_the_next_letter_leans_to_a_step_and_the_letters_keep_their_share():
     chord = chars.index("[")
     assert p[chord] == before[chord] * line_prior.CHORD_WEIGHT["1"]  # a chord: less often
     others.remove(chord)
-    assert (p[others] == before[others]).all()  # rests, bar lines: the model's
+    rest = chars.index("z")
+    assert p[rest] == before[rest] * line_prior.REST_WEIGHT["1"]  # a rest: less often
+    others.remove(rest)
+    assert (p[others] == before[others]).all()  # bar lines, spaces: the model's
     assert p[chars.index("e")] > 10 * p[chars.index("a")]  # a step over a fifth
     assert np.isclose(p[chars.index("e")], p[chars.index("c")])
 
@@ -188,6 +191,26 @@ def test_voice_2_leans_to_a_consonance_under_voice_1():
         weigh.reweigh(p, mask)
         a, c = p[chars.index("A")], p[chars.index("C")]
         assert (a > ratio * c) if kind else np.isclose(a, c)
+
+
+def test_a_notes_length_leans_to_a_sixteenth_as_in_the_corpus():
+    # L:1/16 in the corpus: "2" starts an eighth, "/" a thirty-second, "4" a quarter; the
+    # sixteenth (no length written) keeps the model's weight
+    head = HEAD.replace("L:1/8", "L:1/16")
+    for text in (head + "[V:1]d", head + "[V:1][Bd]"):
+        mask, weigh, chars = fed(text, unit_lengths=("1/16",))
+        p = allowed_ones(mask, chars)
+        before = p.copy()
+        weigh.reweigh(p, mask)
+        for c, weight in line_prior.LENGTH_WEIGHT.items():
+            assert before[chars.index(c)] == 1 and p[chars.index(c)] == weight, (text, c)
+        assert p[chars.index(" ")] == 1.0
+    # once a length has begun ("3", maybe "3/2"), its next character is the model's
+    mask, weigh, chars = fed(head + "[V:1]d3", unit_lengths=("1/16",))
+    p = allowed_ones(mask, chars)
+    assert p[chars.index("/")] == 1
+    weigh.reweigh(p, mask)
+    assert p[chars.index("/")] == 1
 
 
 def test_a_chord_weighs_less_against_a_note_in_voice_2_than_in_voice_1():
@@ -304,7 +327,7 @@ def test_a_voices_first_note_leans_to_the_degrees_its_first_notes_take_in_the_co
     f, c, g = (p[chars.index(x)] for x in "FCG")
     assert f > 5 * c > 5 * g  # F (the tonic) over C (the fifth) over G
     assert p[z] == 2.0 / 99  # a rest first: 1 + 1 : 98 + 1
-    for char in "z2":  # once the voice has begun, a rest is the model's choice
+    for char in "z2":  # once the voice has begun, a rest weighs REST_WEIGHT
         mask.feed(char)
         weigh.feed(char, mask)
-    assert weigh.reweigh(allowed_ones(mask, chars), mask)[z] == 1.0
+    assert weigh.reweigh(allowed_ones(mask, chars), mask)[z] == line_prior.REST_WEIGHT["2"]
