@@ -25,6 +25,9 @@ than Bach does, and the mask and prior more often still. A voice's first note we
 letter by o(g), o the training pieces' share of that voice's first line note at scale degree
 g, and a rest as its first event weighs (r + 1) / (n + 1) against a note, r and n the pieces
 whose voice opens so: Bach's bass opens on the tonic at once, the model's rarely did.
+Later rests weigh REST_WEIGHT ** strength, and the first character of a length
+LENGTH_WEIGHT ** strength: the model rests twice as often as Bach and writes eighths where
+he writes sixteenths.
 """
 import numpy as np
 
@@ -49,9 +52,11 @@ CHORD_WEIGHT = {"1": 0.5, "2": 0.3}
 # in 0.056 and 0.049 (music_metrics' rest_share, seeds 101-130, bach/EXPERIMENTS.md).
 REST_WEIGHT = {"1": 0.5, "2": 0.5}
 # What the first character of a note's or chord's length weighs (L:1/16: "2" an eighth,
-# "/" a thirty-second): the structured sampler wrote 0.36 eighths and 0.20 thirty-seconds
-# among its notes, the corpus 0.22 and 0.12, with 0.47 sixteenths against 0.25
-# (music_metrics' note-length histogram, seeds 101-130, bach/EXPERIMENTS.md).
+# "/" a thirty-second, "4" a quarter; none, the sixteenth, keeps the model's): the
+# structured sampler wrote 0.36 eighths, 0.20 thirty-seconds and 0.25 sixteenths among its
+# notes, the corpus 0.22, 0.12 and 0.47 (music_metrics' note-length histogram, seeds
+# 101-130; the quarter's weight keeps the eighths from turning into quarters,
+# bach/EXPERIMENTS.md).
 LENGTH_WEIGHT = {"2": 0.45, "/": 0.6, "4": 0.4}
 # What a note of voice 2 weighs that makes parallel fifths or octaves with voice 1's top
 # (both move, to the same perfect interval, in letters): the corpus has 0.4 in 100 such
